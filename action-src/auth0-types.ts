@@ -1,0 +1,29 @@
+// The slice of Auth0's post-login (v3) contract this Action uses. Auth0 passes plain
+// objects; these types only describe what we read and call.
+import type { Account } from "./decide";
+
+export interface PostLoginEvent {
+  user: Account;
+  connection?: { id?: string; name?: string; strategy?: string };
+  transaction?: { protocol?: string };
+  tenant?: { id?: string };
+  secrets: Record<string, string | undefined>;
+}
+
+export interface CacheRecord {
+  value: string;
+  expires_at?: number;
+}
+
+export interface ActionCache {
+  get(key: string): CacheRecord | undefined | null;
+  set(key: string, value: string, options?: { ttl?: number; expires_at?: number }): unknown;
+  delete(key: string): unknown;
+}
+
+export interface PostLoginApi {
+  access: { deny(reason: string): unknown };
+  authentication: { setPrimaryUser(primaryUserId: string): unknown };
+  user: { setAppMetadata(key: string, value: unknown): unknown };
+  cache: ActionCache;
+}

@@ -1,0 +1,48 @@
+// One structured line per login decision. Auth0 keeps 256 characters of console output
+// per Action, so the line is short: a reason code first, ids only while they fit.
+// Never an email, a token or a secret: emails are digested, errors reduced to codes.
+
+export interface DecisionLine {
+  reason: string;
+  /** Digest of the normalised email (see emailDigest), when the email was looked at. */
+  email?: string;
+  user?: string;
+  primary?: string;
+  secondaries?: string[];
+  switched?: boolean;
+  /** Report-only: the login would have ended as the primary. */
+  wouldSwitch?: boolean;
+  reportOnly?: boolean;
+  denied?: boolean;
+  error?: string;
+  requests?: number;
+  ms?: number;
+}
+
+export const LOG_LIMIT = 256;
+const EMAIL = /[^\s"'<>@]+@[^\s"'<>@]+\.[^\s"'<>@]+/g;
+const JWT = /eyJ[\w-]+\.[\w-]+\.[\w-]*/g;
+
+/** Serialises a decision; drops the id list, then ids, when the line would not fit. */
+export function formatDecision(line: DecisionLine): string {
+  const ordered: Record<string, unknown> = { linking: line.reason };
+  for (const key of ["email", "user", "primary", "secondaries", "switched", "wouldSwitch", "reportOnly", "denied", "error", "requests", "ms"] as const) {
+    if (line[key] !== undefined) ordered[key] = line[key];
+  }
+  const render = () => JSON.stringify(ordered).replace(EMAIL, "[email]").replace(JWT, "[token]");
+  let text = render();
+  if (text.length > LOG_LIMIT && Array.isArray(ordered.secondaries)) {
+    ordered.secondaries = `${(ordered.secondaries as string[]).length} accounts`;
+    text = render();
+  }
+  if (text.length > LOG_LIMIT) {
+    delete ordered.user;
+    delete ordered.primary;
+    text = render();
+  }
+  return text;
+}
+
+export function logDecision(line: DecisionLine): void {
+  console.log(formatDecision(line));
+}

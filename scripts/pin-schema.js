@@ -1,0 +1,71 @@
+#!/usr/bin/env node
+// Maintainer tool: reduce a full `terraform providers schema -json` dump to the
+// resource and data-source types this project uses, drop every description
+// (the provider's prose), and record the exact provider version.
+//
+//   node scripts/pin-schema.js <full-dump.json> <version> [out=schema/auth0.json]
+"use strict";
+const fs = require("fs");
+const path = require("path");
+
+const PROVIDER = "registry.terraform.io/auth0/auth0";
+const RESOURCES = [
+  "auth0_action",
+  "auth0_client",
+  "auth0_client_credentials",
+  "auth0_client_grant",
+  "auth0_trigger_action",
+  "auth0_trigger_actions",
+];
+const DATA_SOURCES = ["auth0_tenant"];
+const PROSE = new Set(["description", "description_kind", "deprecated"]);
+
+function stripProse(node) {
+  if (Array.isArray(node)) return node.map(stripProse);
+  if (node === null || typeof node !== "object") return node;
+  const out = {};
+  for (const key of Object.keys(node).sort()) {
+    if (PROSE.has(key)) continue;
+    out[key] = stripProse(node[key]);
+  }
+  return out;
+}
+
+function pick(all, names, kind) {
+  const out = {};
+  for (const name of names) {
+    if (!all || !all[name]) throw new Error(`${kind} ${name} is not in the schema dump`);
+    out[name] = stripProse(all[name]);
+  }
+  return out;
+}
+
+function pinSchema(dump, version) {
+  const provider = dump.provider_schemas && dump.provider_schemas[PROVIDER];
+  if (!provider) throw new Error(`the dump has no provider_schemas["${PROVIDER}"]`);
+  if (!/^\d+\.\d+\.\d+$/.test(version)) throw new Error(`version must be exact (X.Y.Z), got "${version}"`);
+  return {
+    format_version: dump.format_version,
+    provider_schemas: {
+      [PROVIDER]: {
+        provider: stripProse(provider.provider),
+        resource_schemas: pick(provider.resource_schemas, RESOURCES, "resource"),
+        data_source_schemas: pick(provider.data_source_schemas, DATA_SOURCES, "data source"),
+      },
+    },
+    provider_versions: { [PROVIDER]: version },
+  };
+}
+
+module.exports = { pinSchema, PROVIDER, RESOURCES, DATA_SOURCES };
+
+if (require.main === module) {
+  const [input, version, out = path.join(__dirname, "..", "schema", "auth0.json")] = process.argv.slice(2);
+  if (!input || !version) {
+    console.error("usage: node scripts/pin-schema.js <terraform-providers-schema.json> <X.Y.Z> [out]");
+    process.exit(2);
+  }
+  const pinned = pinSchema(JSON.parse(fs.readFileSync(input, "utf8")), version);
+  fs.writeFileSync(out, JSON.stringify(pinned, null, 2) + "\n");
+  console.log(`wrote ${out}: ${RESOURCES.length} resources, ${DATA_SOURCES.length} data sources, auth0 ${version}`);
+}
