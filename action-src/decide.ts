@@ -190,19 +190,14 @@ export function fillMissing(base: Record<string, unknown>, extra: Record<string,
   return out;
 }
 
-function stableJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(stableJson).join(",")}]`;
-  if (isPlainObject(value)) {
-    return `{${Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${stableJson(value[k])}`).join(",")}}`;
-  }
-  return JSON.stringify(value) ?? "null";
-}
-
-/** The top-level keys whose merged value differs from the primary's: Auth0's PATCH merges at the top level. */
+/**
+ * The top-level keys whose merged value differs from the primary's: Auth0's PATCH merges at the
+ * top level. Merging only appends keys, so an unchanged value serialises identically.
+ */
 function changedKeys(before: Record<string, unknown>, after: Record<string, unknown>): Record<string, unknown> | undefined {
   const changed: Record<string, unknown> = {};
   for (const key of Object.keys(after)) {
-    if (stableJson(before[key]) !== stableJson(after[key])) changed[key] = after[key];
+    if (JSON.stringify(before[key]) !== JSON.stringify(after[key])) changed[key] = after[key];
   }
   return Object.keys(changed).length > 0 ? changed : undefined;
 }

@@ -8,7 +8,8 @@ export interface DecisionLine {
   email?: string;
   user?: string;
   primary?: string;
-  secondaries?: string[];
+  /** The linked (or would-be linked) accounts; their count when the ids do not fit. */
+  secondaries?: string[] | number;
   switched?: boolean;
   /** Report-only: the login would have ended as the primary. */
   wouldSwitch?: boolean;
@@ -23,21 +24,19 @@ export const LOG_LIMIT = 256;
 const EMAIL = /[^\s"'<>@]+@[^\s"'<>@]+\.[^\s"'<>@]+/g;
 const JWT = /eyJ[\w-]+\.[\w-]+\.[\w-]*/g;
 
-/** Serialises a decision; drops the id list, then ids, when the line would not fit. */
+/** Serialises a decision, reason first; drops the id list, then ids, when the line would not fit. */
 export function formatDecision(line: DecisionLine): string {
-  const ordered: Record<string, unknown> = { linking: line.reason };
-  for (const key of ["email", "user", "primary", "secondaries", "switched", "wouldSwitch", "reportOnly", "denied", "error", "requests", "ms"] as const) {
-    if (line[key] !== undefined) ordered[key] = line[key];
-  }
-  const render = () => JSON.stringify(ordered).replace(EMAIL, "[email]").replace(JWT, "[token]");
+  const { reason, ...rest } = line;
+  const entry: Record<string, unknown> = { linking: reason, ...rest };
+  const render = () => JSON.stringify(entry).replace(EMAIL, "[email]").replace(JWT, "[token]");
   let text = render();
-  if (text.length > LOG_LIMIT && Array.isArray(ordered.secondaries)) {
-    ordered.secondaries = `${(ordered.secondaries as string[]).length} accounts`;
+  if (text.length > LOG_LIMIT && Array.isArray(entry.secondaries)) {
+    entry.secondaries = entry.secondaries.length;
     text = render();
   }
   if (text.length > LOG_LIMIT) {
-    delete ordered.user;
-    delete ordered.primary;
+    delete entry.user;
+    delete entry.primary;
     text = render();
   }
   return text;

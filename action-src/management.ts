@@ -61,7 +61,7 @@ let sdk: typeof import("auth0") | undefined;
 export function settingsFromSecrets(secrets: Record<string, string | undefined>): ManagementSettings {
   const read = (name: string): string => {
     const value = secrets[name];
-    if (!value) throw Object.assign(new ManagementApiError("configuration"), { secret: name });
+    if (!value) throw new ManagementApiError("configuration");
     return value;
   };
   return {
@@ -86,25 +86,18 @@ export function rateLimitWait(headers: { get(name: string): string | null } | un
   return undefined;
 }
 
+const FAILURES: Record<number, FailureCode> = {
+  400: "bad_request",
+  401: "unauthorized",
+  403: "forbidden",
+  404: "not_found",
+  408: "timeout",
+  409: "conflict",
+  429: "rate_limited",
+};
+
 function failureFor(status: number | undefined): FailureCode {
-  switch (status) {
-    case 400:
-      return "bad_request";
-    case 401:
-      return "unauthorized";
-    case 403:
-      return "forbidden";
-    case 404:
-      return "not_found";
-    case 408:
-      return "timeout";
-    case 409:
-      return "conflict";
-    case 429:
-      return "rate_limited";
-    default:
-      return "unavailable";
-  }
+  return (status !== undefined && FAILURES[status]) || "unavailable";
 }
 
 interface HttpFailure {

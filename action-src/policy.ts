@@ -108,14 +108,29 @@ export function serializePolicy(policy: LinkingPolicy): string {
   });
 }
 
-/** Reads the policy secret at login; a missing secret means the defaults. */
+/**
+ * Reads the policy secret at login. The stack validated it in full at synth; here only the
+ * shape is checked (a hand-edited secret must not widen linking), keeping the bundle small.
+ */
 export function parsePolicy(secret: string | undefined): LinkingPolicy {
-  if (secret === undefined || secret === "") return resolvePolicy(undefined);
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(secret);
-  } catch {
-    throw new Error("invalid linking policy: the LINKING_POLICY secret is not JSON");
-  }
-  return resolvePolicy(parsed);
+  const parsed: unknown = secret ? JSON.parse(secret) : {};
+  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) throw new Error("policy: not an object");
+  const record = parsed as Record<string, unknown>;
+  const flag = (key: "reportOnly" | "failClosed"): boolean => {
+    const value = record[key] ?? DEFAULT_POLICY[key];
+    if (typeof value !== "boolean") throw new Error(`policy: ${key}`);
+    return value;
+  };
+  const list = (key: "excludedConnections" | "trustedEmailConnections" | "primaryConnectionOrder"): string[] => {
+    const value = record[key] ?? [];
+    if (!Array.isArray(value) || !value.every((v) => typeof v === "string")) throw new Error(`policy: ${key}`);
+    return value as string[];
+  };
+  return {
+    reportOnly: flag("reportOnly"),
+    failClosed: flag("failClosed"),
+    excludedConnections: list("excludedConnections"),
+    trustedEmailConnections: list("trustedEmailConnections"),
+    primaryConnectionOrder: list("primaryConnectionOrder"),
+  };
 }

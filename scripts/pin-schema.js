@@ -20,14 +20,34 @@ const RESOURCES = [
 const DATA_SOURCES = ["auth0_tenant"];
 const PROSE = new Set(["description", "description_kind", "deprecated"]);
 
-function stripProse(node) {
-  if (Array.isArray(node)) return node.map(stripProse);
-  if (node === null || typeof node !== "object") return node;
+// Walks the schema's own structure, so an attribute that happens to be called
+// "description" (auth0_client has one) is kept while the prose about it goes.
+function withoutProse(node) {
   const out = {};
-  for (const key of Object.keys(node).sort()) {
-    if (PROSE.has(key)) continue;
-    out[key] = stripProse(node[key]);
+  for (const key of Object.keys(node).sort()) if (!PROSE.has(key)) out[key] = node[key];
+  return out;
+}
+
+function stripBlock(block) {
+  const out = withoutProse(block);
+  if (block.attributes) {
+    out.attributes = {};
+    for (const name of Object.keys(block.attributes).sort()) out.attributes[name] = withoutProse(block.attributes[name]);
   }
+  if (block.block_types) {
+    out.block_types = {};
+    for (const name of Object.keys(block.block_types).sort()) {
+      const nested = withoutProse(block.block_types[name]);
+      nested.block = stripBlock(block.block_types[name].block);
+      out.block_types[name] = nested;
+    }
+  }
+  return out;
+}
+
+function stripProse(schema) {
+  const out = withoutProse(schema);
+  out.block = stripBlock(schema.block);
   return out;
 }
 

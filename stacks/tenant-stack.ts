@@ -1,0 +1,47 @@
+// One Auth0 tenant's account-linking setup: provider, tenant data, the Action's application,
+// the Action and its binding. Instantiated once per environment by main.ts.
+import { TerraformOutput, TerraformStack } from "cdktf";
+import { Construct } from "constructs";
+import { DataAuth0Tenant } from "../.gen/providers/auth0/data-auth0-tenant";
+import { Auth0Provider } from "../.gen/providers/auth0/provider";
+import type { ActionBundle } from "./action-bundle";
+import { configureBackend } from "./backend";
+import type { ResolvedEnvironment } from "./config";
+import { LinkingAction } from "./linking-action";
+import { LinkingApplication } from "./linking-application";
+import { PostLoginBinding } from "./post-login-binding";
+
+export class TenantStack extends TerraformStack {
+  readonly application: LinkingApplication;
+  readonly linking: LinkingAction;
+  readonly binding: PostLoginBinding;
+
+  constructor(scope: Construct, environment: ResolvedEnvironment, bundle: ActionBundle) {
+    super(scope, environment.stackName);
+    configureBackend(this, environment.name, environment.backend);
+
+    // No arguments: credentials come from AUTH0_* variables at plan/apply time, never from code.
+    new Auth0Provider(this, "auth0", {});
+    const tenant = new DataAuth0Tenant(this, "tenant");
+    tenant.overrideLogicalId("tenant");
+
+    this.application = new LinkingApplication(this, "application", { environment: environment.name, tenant });
+    this.linking = new LinkingAction(this, "linking", {
+      bundle,
+      policy: environment.policy,
+      application: this.application,
+      tenant,
+    });
+    this.binding = new PostLoginBinding(this, "binding", {
+      mode: environment.binding,
+      action: this.linking.action,
+      extraActions: environment.extraPostLoginActions,
+    });
+
+    const output = (id: string, value: string, description: string) =>
+      new TerraformOutput(this, id, { value, description }).overrideLogicalId(id);
+    output("linking_client_id", this.application.client.clientId, "Client id of the Action's Management API application");
+    output("linking_action_id", this.linking.action.id, "Id of the account-linking Action");
+    output("linking_action_version_id", this.linking.action.versionId, "Deployed version of the account-linking Action");
+  }
+}
