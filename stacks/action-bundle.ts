@@ -95,27 +95,32 @@ export function buildActionBundle(options: BundleOptions = {}): ActionBundle {
   const entry = options.entry ?? ACTION_ENTRY;
   if (options.typeCheck ?? true) typeCheck(entry);
 
-  const result = buildSync({
-    entryPoints: [entry],
-    absWorkingDir: root, // paths in the output are relative to the project, whoever runs synth
-    bundle: true,
-    platform: "node",
-    target: "node22",
-    format: "cjs",
-    packages: "external",
-    write: false,
-    metafile: true,
-    minify: false, // readable in the Auth0 dashboard; the size is far under the limit
-    legalComments: "none",
-    charset: "utf8",
-    logLevel: "silent",
-    // Parameter properties without duplicate field declarations: smaller, same behaviour.
-    tsconfigRaw: { compilerOptions: { useDefineForClassFields: false } },
-    banner: {
-      js: `/* auth0-account-linking ${projectVersion(root)}: built by esbuild from action-src/ (do not edit in the dashboard: the next deploy replaces it) */`,
-    },
-  });
-  if (result.errors.length > 0) throw new BundleError(formatted("error", result.errors));
+  let result;
+  try {
+    result = buildSync({
+      entryPoints: [entry],
+      absWorkingDir: root, // paths in the output are relative to the project, whoever runs synth
+      bundle: true,
+      platform: "node",
+      target: "node22",
+      format: "cjs",
+      packages: "external",
+      write: false,
+      metafile: true,
+      minify: false, // readable in the Auth0 dashboard; the size is far under the limit
+      legalComments: "none",
+      charset: "utf8",
+      logLevel: "silent",
+      // Parameter properties without duplicate field declarations: smaller, same behaviour.
+      tsconfigRaw: { compilerOptions: { useDefineForClassFields: false } },
+      banner: {
+        js: `/* auth0-account-linking ${projectVersion(root)}: built by esbuild from action-src/ (do not edit in the dashboard: the next deploy replaces it) */`,
+      },
+    });
+  } catch (err) {
+    const errors = (err as { errors?: Message[] }).errors;
+    throw new BundleError(errors?.length ? formatted("error", errors) : String(err));
+  }
   if (result.warnings.length > 0) throw new BundleError(`the Action bundle has warnings:\n${formatted("warning", result.warnings)}`);
 
   const code = result.outputFiles[0].text;

@@ -1,0 +1,105 @@
+import { Testing } from "cdktf";
+import * as fs from "fs";
+import * as path from "path";
+import { buildApp } from "../../main";
+import { ConfigError, resolveEnvironments, selectEnvironments } from "../../stacks/config";
+import { environments } from "../../stacks/environments";
+
+function problemsOf(configs: unknown[]): string[] {
+  try {
+    resolveEnvironments(configs);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as ConfigError).problems;
+  }
+  throw new Error("expected a ConfigError");
+}
+
+const ok = { name: "qa", tenant: "qa tenant" };
+
+describe("environment configuration", () => {
+  test("the repository's environments are valid: dev, staging, prod", () => {
+    expect(resolveEnvironments(environments).map((e) => e.stackName)).toEqual(["auth0-dev", "auth0-staging", "auth0-prod"]);
+  });
+
+  test("dev runs the default policy: link, fail open", () => {
+    const dev = resolveEnvironments(environments).find((e) => e.name === "dev")!;
+    expect(dev.policy).toEqual({ reportOnly: false, failClosed: false, excludedConnections: [], trustedEmailConnections: [], primaryConnectionOrder: [] });
+    expect(dev.binding).toBe("owned");
+  });
+
+  test.each([
+    [{ ...ok, name: "QA" }, 'environment "QA": name must be lower-case letters'],
+    [{ name: "qa" }, 'environment "qa": tenant must be a non-empty label'],
+    [{ ...ok, region: "eu" }, 'environment "qa": region is not an environment field'],
+    [{ ...ok, backend: { type: "gcs" } }, 'environment "qa": backend.type must be "local", "s3" or "cloud", got "gcs"'],
+    [{ ...ok, backend: { type: "s3", region: "eu-west-1" } }, 'environment "qa": backend.bucket is required for the s3 backend'],
+    [{ ...ok, backend: { type: "s3", bucket: "Bad_Bucket", region: "eu-west-1" } }, 'environment "qa": backend.bucket must be an S3 bucket name, got "Bad_Bucket"'],
+    [{ ...ok, backend: { type: "s3", bucket: "b-1", region: "europe" } }, 'environment "qa": backend.region must be an AWS region'],
+    [{ ...ok, backend: { type: "s3", bucket: "b-1", region: "eu-west-1", workspace: "x" } }, 'environment "qa": backend.workspace is not a setting of the s3 backend'],
+    [{ ...ok, backend: { type: "cloud", organization: "acme" } }, 'environment "qa": backend.workspace is required for the cloud backend'],
+    [{ ...ok, backend: { type: "local", path: "state.json" } }, 'environment "qa": backend.path must be a file path ending in .tfstate'],
+    [{ ...ok, binding: "append" }, 'environment "qa": binding must be "owned" or "additive", got "append"'],
+    [{ ...ok, extraPostLoginActions: [{ id: "not-a-uuid", displayName: "x" }] }, 'environment "qa": extraPostLoginActions[0].id must be an Action id (a lower-case UUID), got "not-a-uuid"'],
+    [
+      { ...ok, extraPostLoginActions: [{ id: "11111111-2222-4333-8444-555555555555", displayName: "a" }, { id: "11111111-2222-4333-8444-555555555555", displayName: "b" }] },
+      'environment "qa": extraPostLoginActions[1].id "11111111-2222-4333-8444-555555555555" is listed twice',
+    ],
+    [{ ...ok, extraPostLoginActions: [{ id: "11111111-2222-4333-8444-555555555555" }] }, 'environment "qa": extraPostLoginActions[0].displayName must be a non-empty string'],
+    [
+      { ...ok, binding: "additive", extraPostLoginActions: [{ id: "11111111-2222-4333-8444-555555555555", displayName: "a" }] },
+      'environment "qa": extraPostLoginActions needs binding "owned"',
+    ],
+    [{ ...ok, policy: { failClosed: "yes" } }, 'environment "qa": policy.failClosed must be true or false'],
+    [{ ...ok, policy: { reportonly: true } }, 'environment "qa": policy.reportonly is not a policy field'],
+    [{ ...ok, policy: { excludedConnections: "github" } }, 'environment "qa": policy.excludedConnections must be a list of connection names'],
+    [{ ...ok, policy: { excludedConnections: ["github", "github"] } }, 'environment "qa": policy.excludedConnections[1] "github" is listed twice'],
+    [{ ...ok, policy: { trustedEmailConnections: ["bad name!"] } }, 'environment "qa": policy.trustedEmailConnections[0] "bad name!" is not a connection name'],
+    [
+      { ...ok, policy: { excludedConnections: ["legacy"], primaryConnectionOrder: ["legacy"] } },
+      'environment "qa": policy.primaryConnectionOrder[0] "legacy" is also in excludedConnections',
+    ],
+  ])("rejects %j", (config, message) => {
+    const problems = problemsOf([config]);
+    expect(problems.some((p) => p.startsWith(message))).toBe(true);
+  });
+
+  test("duplicate environment names", () => {
+    expect(problemsOf([ok, ok])).toEqual(['environment "qa": name is used by more than one environment']);
+  });
+
+  test("reports every problem at once, each with its environment", () => {
+    const problems = problemsOf([{ ...ok, binding: "x" }, { name: "b", tenant: "", policy: { failClosed: 1 } }]);
+    expect(problems).toEqual([
+      'environment "qa": binding must be "owned" or "additive", got "x"',
+      'environment "b": tenant must be a non-empty label for the tenant',
+      'environment "b": policy.failClosed must be true or false',
+    ]);
+  });
+
+  test("no environments", () => {
+    expect(problemsOf([])).toEqual(["no environments are configured"]);
+  });
+});
+
+describe("selecting environments", () => {
+  const all = resolveEnvironments(environments);
+
+  test("all by default, a comma-separated subset on request", () => {
+    expect(selectEnvironments(all, undefined).map((e) => e.name)).toEqual(["dev", "staging", "prod"]);
+    expect(selectEnvironments(all, " prod,dev ").map((e) => e.name)).toEqual(["dev", "prod"]);
+  });
+
+  test("an unknown environment fails with the known ones listed", () => {
+    expect(() => selectEnvironments(all, "dev,qa")).toThrow('unknown environment "qa" selected in LINKING_ENVIRONMENTS (known: dev, staging, prod)');
+  });
+
+  test("an unknown selection fails before anything is synthesized", () => {
+    const app = Testing.app();
+    expect(() => buildApp(app, "qa")).toThrow(ConfigError);
+    expect(app.node.children).toHaveLength(0);
+    app.synth();
+    const stacks = path.join(app.outdir, "stacks");
+    expect(fs.existsSync(stacks) ? fs.readdirSync(stacks) : []).toEqual([]);
+  });
+});
