@@ -1,0 +1,287 @@
+// ONE emulation of the Auth0 Management API (and its token endpoint), over real HTTPS,
+// with Auth0's semantics for the endpoints this project calls, and faults on demand.
+// Shared by the Action's tests, the simulator and the benchmarks.
+import { randomBytes } from "crypto";
+import * as https from "https";
+import type { AddressInfo } from "net";
+import type { Socket } from "net";
+import { testCertificate } from "./tls";
+
+export interface EmulatedIdentity {
+  connection: string;
+  provider: string;
+  user_id: string;
+  isSocial: boolean;
+  profileData?: Record<string, unknown>;
+}
+
+export interface EmulatedUser {
+  user_id: string;
+  email?: string;
+  email_verified?: unknown;
+  created_at: string;
+  identities: EmulatedIdentity[];
+  app_metadata: Record<string, unknown>;
+  user_metadata: Record<string, unknown>;
+  name?: string;
+}
+
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  status: number;
+  at: number;
+}
+
+export interface NewUser {
+  /** provider|id, e.g. "github|1001" or "auth0|abc". */
+  user_id: string;
+  connection: string;
+  email?: string;
+  email_verified?: unknown;
+  created_at?: string;
+  app_metadata?: Record<string, unknown>;
+  user_metadata?: Record<string, unknown>;
+}
+
+export interface EmulatedClient {
+  clientId: string;
+  clientSecret: string;
+  scopes: string[];
+}
+
+const SOCIAL = new Set(["github", "google-oauth2", "facebook", "apple", "windowslive", "twitter", "linkedin"]);
+
+function splitId(userId: string): { provider: string; id: string } {
+  const bar = userId.indexOf("|");
+  return { provider: userId.slice(0, bar), id: userId.slice(bar + 1) };
+}
+
+function clone<T>(value: T): T {
+  return JSON.parse(JSON.stringify(value)) as T;
+}
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly error: string,
+    message: string,
+    readonly errorCode?: string,
+  ) {
+    super(message);
+  }
+}
+
+export class ManagementApiEmulator {
+  readonly users = new Map<string, EmulatedUser>();
+  readonly requests: RecordedRequest[] = [];
+  readonly clients = new Map<string, EmulatedClient>();
+  readonly tokensIssued: string[] = [];
+  private readonly tokens = new Map<string, { clientId: string; scopes: string[]; expiresAt: number }>();
+  private server: https.Server | undefined;
+  private readonly sockets = new Set<Socket>();
+  private clock = 0;
+
+  /** Added to every response. */
+  latencyMs = 0;
+  /** "down": every request answers 503; "hang": requests never get an answer. */
+  outage: "down" | "hang" | undefined;
+  /** Lifetime of issued tokens. */
+  tokenLifetimeSeconds = 86_400;
+  /** Rate limit: the next `count` requests (token included when `includeToken`) answer 429. */
+  private rateLimited = { count: 0, resetInSeconds: 1, useRetryAfter: false, includeToken: false };
+  /** Runs before a link is carried out (for example a concurrent login linking first). */
+  beforeLink: ((primaryId: string, secondaryId: string) => void) | undefined;
+
+  domain = "";
+
+  addClient(client: EmulatedClient): void {
+    this.clients.set(client.clientId, client);
+  }
+
+  rateLimitNext(count: number, options: { resetInSeconds?: number; useRetryAfter?: boolean; includeToken?: boolean } = {}): void {
+    this.rateLimited = { count, resetInSeconds: options.resetInSeconds ?? 1, useRetryAfter: options.useRetryAfter ?? false, includeToken: options.includeToken ?? false };
+  }
+
+  /** Creates a user as Auth0 would on first sign-in with that identity. */
+  createUser(user: NewUser): EmulatedUser {
+    const { provider, id } = splitId(user.user_id);
+    if (!provider || !id) throw new Error(`user_id must be provider|id, got ${user.user_id}`);
+    if (this.users.has(user.user_id)) throw new Error(`user ${user.user_id} exists`);
+    // Auth0 stores database and passwordless emails lower-cased; social ones as the IdP sent them.
+    const email = user.email !== undefined && (provider === "auth0" || provider === "email") ? user.email.toLowerCase() : user.email;
+    this.clock += 1;
+    const created: EmulatedUser = {
+      user_id: user.user_id,
+      email,
+      email_verified: user.email_verified ?? false,
+      created_at: user.created_at ?? new Date(Date.UTC(2024, 0, 1) + this.clock * 60_000).toISOString(),
+      identities: [{ connection: user.connection, provider, user_id: id, isSocial: SOCIAL.has(provider) }],
+      app_metadata: clone(user.app_metadata ?? {}),
+      user_metadata: clone(user.user_metadata ?? {}),
+    };
+    this.users.set(user.user_id, created);
+    return clone(created);
+  }
+
+  user(userId: string): EmulatedUser | undefined {
+    const user = this.users.get(userId);
+    return user && clone(user);
+  }
+
+  /** Requests to the Management API proper (not the token endpoint). */
+  apiRequests(): RecordedRequest[] {
+    return this.requests.filter((r) => r.path.startsWith("/api/v2/"));
+  }
+
+  tokenRequests(): RecordedRequest[] {
+    return this.requests.filter((r) => r.path === "/oauth/token");
+  }
+
+  resetRecords(): void {
+    this.requests.length = 0;
+    this.tokensIssued.length = 0;
+  }
+
+  async start(): Promise<string> {
+    const { key, cert } = testCertificate();
+    this.server = https.createServer({ key, cert }, (req, res) => void this.handle(req, res));
+    this.server.on("connection", (socket: Socket) => {
+      this.sockets.add(socket);
+      socket.on("close", () => this.sockets.delete(socket));
+    });
+    await new Promise<void>((resolve) => this.server!.listen(0, "127.0.0.1", resolve));
+    this.domain = `127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    return this.domain;
+  }
+
+  async stop(): Promise<void> {
+    for (const socket of this.sockets) socket.destroy();
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+
+  get audience(): string {
+    return `https://${this.domain}/api/v2/`;
+  }
+
+  private async handle(req: import("http").IncomingMessage, res: import("http").ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const url = new URL(req.url ?? "/", `https://${this.domain}`);
+    const record: RecordedRequest = { method: req.method ?? "GET", path: url.pathname, status: 0, at: Date.now() };
+    this.requests.push(record);
+    if (this.outage === "hang") return; // never answered; the client must time out
+    if (this.latencyMs > 0) await new Promise((r) => setTimeout(r, this.latencyMs));
+
+    const headers: Record<string, string> = { "content-type": "application/json" };
+    let status = 200;
+    let body: unknown;
+    try {
+      if (this.outage === "down") throw new HttpError(503, "Service Unavailable", "The service is unavailable");
+      const isToken = url.pathname === "/oauth/token";
+      if (this.rateLimited.count > 0 && (!isToken || this.rateLimited.includeToken)) {
+        this.rateLimited.count--;
+        const reset = Math.ceil(Date.now() / 1000) + this.rateLimited.resetInSeconds;
+        Object.assign(headers, { "x-ratelimit-limit": "10", "x-ratelimit-remaining": "0", "x-ratelimit-reset": String(reset) });
+        if (this.rateLimited.useRetryAfter) headers["retry-after"] = String(this.rateLimited.resetInSeconds);
+        throw new HttpError(429, "Too Many Requests", "Global limit has been reached", "too_many_requests");
+      }
+      const raw = Buffer.concat(chunks).toString("utf8");
+      ({ status, body } = isToken ? this.token(req.headers["content-type"] ?? "", raw) : this.api(req, url, raw));
+    } catch (err) {
+      if (!(err instanceof HttpError)) throw err;
+      status = err.status;
+      body = isOAuth(url) ? { error: err.errorCode ?? err.error, error_description: err.message } : { statusCode: err.status, error: err.error, message: err.message, ...(err.errorCode ? { errorCode: err.errorCode } : {}) };
+    }
+    record.status = status;
+    res.writeHead(status, headers);
+    res.end(body === undefined ? "" : JSON.stringify(body));
+  }
+
+  private token(contentType: string, raw: string): { status: number; body: unknown } {
+    const params: Record<string, string> = contentType.includes("json")
+      ? JSON.parse(raw || "{}")
+      : Object.fromEntries(new URLSearchParams(raw));
+    if (params.grant_type !== "client_credentials") throw new HttpError(400, "unsupported_grant_type", "Unsupported grant type", "unsupported_grant_type");
+    const client = this.clients.get(params.client_id ?? "");
+    if (!client || client.clientSecret !== params.client_secret) throw new HttpError(401, "access_denied", "Unauthorized", "access_denied");
+    if (params.audience !== this.audience) throw new HttpError(403, "access_denied", "Service not enabled within domain", "access_denied");
+    const accessToken = `emu_${randomBytes(24).toString("hex")}`;
+    this.tokens.set(accessToken, { clientId: client.clientId, scopes: client.scopes, expiresAt: Date.now() + this.tokenLifetimeSeconds * 1000 });
+    this.tokensIssued.push(accessToken);
+    return { status: 200, body: { access_token: accessToken, token_type: "Bearer", expires_in: this.tokenLifetimeSeconds, scope: client.scopes.join(" ") } };
+  }
+
+  private authorize(req: import("http").IncomingMessage, scope: string): void {
+    const header = req.headers.authorization ?? "";
+    const grant = this.tokens.get(header.replace(/^Bearer /, ""));
+    if (!grant || grant.expiresAt < Date.now()) throw new HttpError(401, "Unauthorized", "Invalid token");
+    if (!grant.scopes.includes(scope)) throw new HttpError(403, "Forbidden", `Insufficient scope, expected any of: ${scope}`, "insufficient_scope");
+  }
+
+  private existing(id: string): EmulatedUser {
+    const user = this.users.get(id);
+    if (!user) throw new HttpError(404, "Not Found", "The user does not exist.", "inexistent_user");
+    return user;
+  }
+
+  private api(req: import("http").IncomingMessage, url: URL, raw: string): { status: number; body: unknown } {
+    const method = req.method ?? "GET";
+    const path = url.pathname;
+    if (method === "GET" && path === "/api/v2/users-by-email") {
+      this.authorize(req, "read:users");
+      const email = url.searchParams.get("email");
+      if (!email) throw new HttpError(400, "Bad Request", "Query validation error: 'Missing required property: email'");
+      return { status: 200, body: [...this.users.values()].filter((u) => u.email === email).map(clone) };
+    }
+    const userMatch = /^\/api\/v2\/users\/([^/]+)$/.exec(path);
+    if (userMatch && method === "GET") {
+      this.authorize(req, "read:users");
+      return { status: 200, body: clone(this.existing(decodeURIComponent(userMatch[1]))) };
+    }
+    if (userMatch && method === "PATCH") {
+      this.authorize(req, "update:users");
+      const user = this.existing(decodeURIComponent(userMatch[1]));
+      const patch = JSON.parse(raw || "{}") as Record<string, unknown>;
+      for (const field of ["app_metadata", "user_metadata"] as const) {
+        const changes = patch[field] as Record<string, unknown> | undefined;
+        if (!changes) continue;
+        // Auth0 merges metadata at the top level; null removes a key.
+        for (const [key, value] of Object.entries(changes)) {
+          if (value === null) delete user[field][key];
+          else user[field][key] = clone(value);
+        }
+      }
+      return { status: 200, body: clone(user) };
+    }
+    const linkMatch = /^\/api\/v2\/users\/([^/]+)\/identities$/.exec(path);
+    if (linkMatch && method === "POST") {
+      this.authorize(req, "update:users");
+      const primaryId = decodeURIComponent(linkMatch[1]);
+      const request = JSON.parse(raw || "{}") as { provider?: string; user_id?: string };
+      if (!request.provider || !request.user_id) throw new HttpError(400, "Bad Request", "Payload validation error: 'Missing required property: provider'");
+      const secondaryId = `${request.provider}|${request.user_id}`;
+      this.beforeLink?.(primaryId, secondaryId);
+      const primary = this.existing(primaryId);
+      if (secondaryId === primaryId) throw new HttpError(400, "Bad Request", "Main identity and the new one are the same.");
+      if (primary.identities.some((i) => i.provider === request.provider && i.user_id === request.user_id)) {
+        throw new HttpError(409, "Conflict", "Specified identity already exists", "identity_conflict");
+      }
+      const secondary = this.users.get(secondaryId);
+      if (!secondary) throw new HttpError(400, "Bad Request", "The provided secondary account was not found.");
+      if (secondary.identities.length > 1) throw new HttpError(400, "Bad Request", "Unable to link with the secondary account.");
+      // Auth0 discards the secondary's metadata and removes it as a user.
+      this.users.delete(secondaryId);
+      primary.identities.push({
+        ...secondary.identities[0],
+        profileData: { email: secondary.email, email_verified: secondary.email_verified },
+      });
+      return { status: 201, body: clone(primary.identities) };
+    }
+    throw new HttpError(404, "Not Found", `No route for ${method} ${path}`);
+  }
+}
+
+function isOAuth(url: URL): boolean {
+  return url.pathname.startsWith("/oauth/");
+}
