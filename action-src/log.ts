@@ -21,7 +21,7 @@ export interface DecisionLine {
 }
 
 export const LOG_LIMIT = 256;
-const EMAIL = /[^\s"'<>@]+@[^\s"'<>@]+\.[^\s"'<>@]+/g;
+const EMAIL = /[^\s"'<>@|]+@[^\s"'<>@]+\.[^\s"'<>@]+/g;
 const JWT = /eyJ[\w-]+\.[\w-]+\.[\w-]*/g;
 
 /** Serialises a decision, reason first; drops the id list, then ids, when the line would not fit. */
