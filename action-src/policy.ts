@@ -28,14 +28,14 @@ export interface PolicyProblem {
   message: string;
 }
 
-const BOOLEAN_FIELDS = ["reportOnly", "failClosed"] as const;
-const LIST_FIELDS = ["excludedConnections", "trustedEmailConnections", "primaryConnectionOrder"] as const;
-const KNOWN_FIELDS = new Set<string>([...BOOLEAN_FIELDS, ...LIST_FIELDS]);
-// Auth0 connection names: 1-128 characters, letters, digits and dashes (no leading/trailing dash).
-const CONNECTION_NAME = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,126}[A-Za-z0-9])?$/;
-
 /** Checks a partial policy (as written in configuration). Returns every problem, not just the first. */
 export function validatePolicy(input: unknown, at = "policy"): PolicyProblem[] {
+  // Declared here, not at module level, so the Action's bundle (which never validates) drops them.
+  const BOOLEAN_FIELDS = ["reportOnly", "failClosed"] as const;
+  const LIST_FIELDS = ["excludedConnections", "trustedEmailConnections", "primaryConnectionOrder"] as const;
+  const KNOWN_FIELDS = new Set<string>([...BOOLEAN_FIELDS, ...LIST_FIELDS]);
+  // Auth0 connection names: 1-128 characters, letters, digits and dashes (no leading/trailing dash).
+  const CONNECTION_NAME = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,126}[A-Za-z0-9])?$/;
   const problems: PolicyProblem[] = [];
   if (input === undefined) return problems;
   if (input === null || typeof input !== "object" || Array.isArray(input)) {

@@ -96,8 +96,8 @@ describe("linking", () => {
 
 describe("safety", () => {
   test.each([
-    ["the current user is unverified", { email_verified: false }, {}],
-    ["the current user's email_verified is the string \"true\"", { email_verified: "true" }, {}],
+    ["the current user is unverified", { email_verified: false as unknown }],
+    ["the current user's email_verified is the string \"true\"", { email_verified: "true" as unknown }],
   ])("no link and no request when %s", async (_what, current) => {
     await setUp();
     tenant.createUser(github());
