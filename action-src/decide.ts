@@ -153,9 +153,6 @@ export function holdsIdentity(primary: Account, wanted: { provider: string; user
     .some((identity) => identity.provider === wanted.provider && String(identity.user_id) === wanted.userId);
 }
 
-function holdsIdentityOf(primary: Account, account: Account): boolean {
-  return holdsIdentity(primary, mainIdentity(account));
-}
 
 function rank(account: Account, policy: LinkingPolicy): [number, number, string] {
   const connection = connectionOf(account);
@@ -237,7 +234,7 @@ export function decideLinks(current: Account, candidates: Account[], policy: Lin
   for (const candidate of candidates) {
     if (seen.has(candidate.user_id)) continue;
     seen.add(candidate.user_id);
-    if (holdsIdentityOf(candidate, current)) {
+    if (holdsIdentity(candidate, mainIdentity(current))) {
       // The current identity is already a secondary of this user (a concurrent login linked it).
       return { kind: "switch", reason: "link.already_linked", primary: candidate.user_id, ignored };
     }

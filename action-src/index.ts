@@ -3,13 +3,13 @@
 // Source: action-src/ in the account-linking repository (bundled with esbuild).
 import { carryOut } from "./act";
 import type { PostLoginApi, PostLoginEvent } from "./auth0-types";
-import { decideLinks, emailDigest, lookupEmails, precheck, type Account, type Plan } from "./decide";
+import { decideLinks, emailDigest, lookupEmails, precheck, type Account } from "./decide";
 import { logDecision, type DecisionLine } from "./log";
 import { BUDGET_MS, ManagementApi, ManagementApiError, settingsFromSecrets } from "./management";
 import { parsePolicy, type LinkingPolicy } from "./policy";
 
 /** Shown to the user when failClosed denies a login; deliberately says nothing about accounts. */
-export const DENY_MESSAGE = "We could not complete your sign-in. Please try again.";
+const DENY_MESSAGE = "We could not complete your sign-in. Please try again.";
 
 export async function onExecutePostLogin(event: PostLoginEvent, api: PostLoginApi): Promise<void> {
   const started = Date.now();
@@ -37,16 +37,22 @@ export async function onExecutePostLogin(event: PostLoginEvent, api: PostLoginAp
     mgmt = new ManagementApi(settingsFromSecrets(event.secrets), api.cache, started + BUDGET_MS);
     const candidates = await findCandidates(mgmt, pre.email);
     const plan = decideLinks(event.user, candidates, policy);
+    if (plan.kind !== "none") line.primary = plan.primary;
+    if (plan.kind === "link") line.secondaries = plan.links.map((step) => step.secondaryUserId);
     if (policy.reportOnly) {
-      Object.assign(line, describe(plan, true), { reportOnly: true });
+      // Say what would happen; change nothing.
+      line.reportOnly = true;
+      line.reason = plan.kind === "link" ? "report.would_link" : plan.kind === "switch" ? "report.would_switch" : plan.reason;
+      if (plan.kind !== "none") line.wouldSwitch = plan.kind === "switch" || plan.switchToPrimary;
     } else {
       const result = await carryOut(plan, pre.email, mgmt, api);
-      Object.assign(line, describe(plan, false), { reason: result.reason, switched: result.switched });
+      line.reason = result.reason;
+      line.switched = result.switched;
       if (plan.kind === "link") line.secondaries = result.linked;
     }
   } catch (err) {
     const code = err instanceof ManagementApiError ? err.code : "unexpected";
-    line.reason = code === "configuration" ? "error.configuration" : code === "unexpected" ? "error.unexpected" : "error.management_api";
+    line.reason = code === "configuration" || code === "unexpected" ? `error.${code}` : "error.management_api";
     line.error = code;
     if (policy.failClosed) {
       api.access.deny(DENY_MESSAGE);
@@ -64,23 +70,4 @@ async function findCandidates(mgmt: ManagementApi, email: string): Promise<Accou
   const byId = new Map<string, Account>();
   for (const user of results.flat()) if (!byId.has(user.user_id)) byId.set(user.user_id, user);
   return [...byId.values()];
-}
-
-/** What a plan does; in report-only mode, what it would do (and nothing is done). */
-function describe(plan: Plan, reportOnly: boolean): Partial<DecisionLine> {
-  switch (plan.kind) {
-    case "none":
-      return { reason: plan.reason };
-    case "switch":
-      return reportOnly
-        ? { reason: "report.would_switch", primary: plan.primary, wouldSwitch: true }
-        : { reason: plan.reason, primary: plan.primary };
-    case "link":
-      return {
-        reason: reportOnly ? "report.would_link" : plan.reason,
-        primary: plan.primary,
-        secondaries: plan.links.map((step) => step.secondaryUserId),
-        ...(reportOnly ? { wouldSwitch: plan.switchToPrimary } : {}),
-      };
-  }
 }

@@ -28,7 +28,7 @@ export class ManagementApiError extends Error {
     readonly code: FailureCode,
     readonly status?: number,
   ) {
-    super(`management api: ${code}${status ? ` (${status})` : ""}`);
+    super(code);
     this.name = "ManagementApiError";
   }
 }
@@ -78,12 +78,10 @@ function sleep(ms: number): Promise<void> {
 
 /** Milliseconds until the server lets us in again: Retry-After first, then X-RateLimit-Reset (epoch seconds). */
 export function rateLimitWait(headers: { get(name: string): string | null } | undefined, now: number): number | undefined {
-  if (!headers) return undefined;
-  const retryAfter = Number(headers.get("retry-after"));
-  if (headers.get("retry-after") !== null && Number.isFinite(retryAfter)) return Math.max(0, retryAfter * 1000);
-  const reset = Number(headers.get("x-ratelimit-reset"));
-  if (headers.get("x-ratelimit-reset") !== null && Number.isFinite(reset)) return Math.max(0, reset * 1000 - now);
-  return undefined;
+  const retryAfter = Number(headers?.get("retry-after") ?? NaN);
+  if (Number.isFinite(retryAfter)) return Math.max(0, retryAfter * 1000);
+  const reset = Number(headers?.get("x-ratelimit-reset") ?? NaN);
+  return Number.isFinite(reset) ? Math.max(0, reset * 1000 - now) : undefined;
 }
 
 const FAILURES: Record<number, FailureCode> = {
@@ -107,13 +105,12 @@ interface HttpFailure {
 }
 
 function describeSdkError(err: unknown): HttpFailure {
-  const e = err as { statusCode?: number; rawResponse?: { headers?: Headers }; name?: string; message?: string };
-  const timedOut = e?.name === "ManagementTimeoutError" || /timeout|timed out|aborted/i.test(e?.message ?? "");
-  return { status: e?.statusCode, headers: e?.rawResponse?.headers, timedOut };
+  const e = err as { statusCode?: number; rawResponse?: { headers?: Headers }; name?: string };
+  return { status: e?.statusCode, headers: e?.rawResponse?.headers, timedOut: e?.name === "ManagementTimeoutError" };
 }
 
 export class ManagementApi {
-  /** Requests sent in this login (token included), for the decision log. */
+  // Requests sent in this login (token included), for the decision log.
   requests = 0;
   private client: import("auth0").ManagementClient | undefined;
 
@@ -128,7 +125,7 @@ export class ManagementApi {
     return `${this.settings.domain}/${this.settings.clientId}`;
   }
 
-  /** Runs one request with the remaining budget, retrying a 429 only when its reset fits. */
+  // Runs one request with the remaining budget, retrying a 429 only when its reset fits.
   private async withBudget<T>(send: (timeoutMs: number) => Promise<T>, describe: (err: unknown) => HttpFailure): Promise<T> {
     for (let attempt = 0; ; attempt++) {
       const remaining = this.deadline - this.now();
@@ -152,7 +149,7 @@ export class ManagementApi {
     }
   }
 
-  /** A Management API token: container memory, then api.cache, then client credentials. */
+  // A Management API token: container memory, then api.cache, then client credentials.
   async token(): Promise<string> {
     const now = this.now();
     const usable = (t: CachedToken | undefined): t is CachedToken =>
@@ -208,7 +205,7 @@ export class ManagementApi {
     return { token: body.access_token, expiresAt: this.now() + body.expires_in * 1000, owner: this.owner };
   }
 
-  /** The SDK costs ~0.5 s to load: only logins that reach the Management API pay it, once per container. */
+  // The SDK costs ~0.5 s to load: only logins that reach the Management API pay it, once per container.
   private async sdkClient(): Promise<import("auth0").ManagementClient> {
     const token = await this.token();
     if (!sdk) sdk = require("auth0") as typeof import("auth0");
@@ -223,7 +220,7 @@ export class ManagementApi {
     return this.withBudget((timeoutMs) => send(client, timeoutMs / 1000), describeSdkError);
   }
 
-  /** Users with exactly this email (Auth0 matches case-sensitively). */
+  // Users with exactly this email (Auth0 matches case-sensitively).
   async usersByEmail(email: string): Promise<Account[]> {
     const users = await this.call((client, timeoutInSeconds) =>
       client.users.listUsersByEmail({ email }, { timeoutInSeconds, maxRetries: 0 }),

@@ -14,13 +14,13 @@ export interface LinkingPolicy {
   primaryConnectionOrder: string[];
 }
 
-export const DEFAULT_POLICY: Readonly<LinkingPolicy> = Object.freeze({
+export const DEFAULT_POLICY: Readonly<LinkingPolicy> = {
   reportOnly: false,
   failClosed: false,
   excludedConnections: [],
   trustedEmailConnections: [],
   primaryConnectionOrder: [],
-});
+};
 
 /** One thing wrong with a policy: the dotted field path and what is wrong with it. */
 export interface PolicyProblem {

@@ -114,7 +114,7 @@ export function buildActionBundle(options: BundleOptions = {}): ActionBundle {
       // Parameter properties without duplicate field declarations: smaller, same behaviour.
       tsconfigRaw: { compilerOptions: { useDefineForClassFields: false } },
       banner: {
-        js: `/* auth0-account-linking ${projectVersion(root)}: built by esbuild from action-src/ (do not edit in the dashboard: the next deploy replaces it) */`,
+        js: `/* auth0-account-linking ${projectVersion(root)}, built from action-src/ by esbuild: edit there */`,
       },
     });
   } catch (err) {

@@ -42,7 +42,7 @@ describe("the Action bundle", () => {
 
   test("stays far under Auth0's 100 kB code limit and carries a readable banner", () => {
     expect(bundle.bytes).toBeLessThan(100 * 1024);
-    expect(bundle.code.split("\n")[0]).toMatch(/^\/\* auth0-account-linking \d+\.\d+\.\d+: built by esbuild from action-src\//);
+    expect(bundle.code.split("\n")[0]).toMatch(/^\/\* auth0-account-linking \d+\.\d+\.\d+, built from action-src\/ by esbuild: edit there \*\//);
     expect(bundle.code.split("\n").length).toBeGreaterThan(100); // not minified
   });
 
