@@ -1,6 +1,6 @@
 // Typed environment configuration, validated at synth. Every error names the
 // environment and the field, and synth stops before anything is written.
-import { DEFAULT_POLICY, resolvePolicy, serializePolicy, validatePolicy, type LinkingPolicy } from "../action-src/policy";
+import { resolvePolicy, serializePolicy, validatePolicy, type LinkingPolicy } from "../action-src/policy";
 
 export type BackendConfig =
   /** State in a local file (default: terraform.<stack>.tfstate in the project root). */
@@ -177,7 +177,7 @@ export function resolveEnvironments(configs: readonly unknown[]): ResolvedEnviro
     stackName: `auth0-${config.name}`,
     tenant: config.tenant,
     backend: config.backend ?? { type: "local" },
-    policy: resolvePolicy(config.policy ?? DEFAULT_POLICY),
+    policy: resolvePolicy(config.policy),
     binding: config.binding ?? "owned",
     extraPostLoginActions: [...(config.extraPostLoginActions ?? [])],
   }));

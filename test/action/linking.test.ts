@@ -21,11 +21,16 @@ afterEach(async () => {
 const github = (extra = {}) => ({ user_id: "github|1001", connection: "github", email: "ada@example.com", email_verified: true, ...extra });
 const database = (extra = {}) => ({ user_id: "auth0|db01", connection: "Username-Password-Authentication", email: "ada@example.com", email_verified: true, ...extra });
 
+/** The original case: a GitHub account exists, then the person signs up with username/password. */
+function seedGithubThenDatabase(): void {
+  tenant.createUser(github());
+  tenant.createUser(database());
+}
+
 describe("linking", () => {
   test("GitHub first, then username/password: linked, and the login ends as the GitHub user", async () => {
     await setUp();
-    tenant.createUser(github());
-    tenant.createUser(database());
+    seedGithubThenDatabase();
     const outcome = await runtime.login("auth0|db01");
     expect(outcome.status).toBe("success");
     expect(outcome.sub).toBe("github|1001");
@@ -67,8 +72,7 @@ describe("linking", () => {
 
   test("connection preference decides the primary when the policy sets one", async () => {
     await setUp({ primaryConnectionOrder: ["Username-Password-Authentication"] });
-    tenant.createUser(github());
-    tenant.createUser(database());
+    seedGithubThenDatabase();
     const outcome = await runtime.login("auth0|db01");
     expect(outcome).toMatchObject({ status: "success", sub: "auth0|db01" });
     expect(tenant.user("github|1001")).toBeUndefined();
@@ -129,8 +133,7 @@ describe("safety", () => {
 
   test("an excluded connection is never linked, in either role", async () => {
     await setUp({ excludedConnections: ["github"] });
-    tenant.createUser(github());
-    tenant.createUser(database());
+    seedGithubThenDatabase();
     const asDatabase = await runtime.login("auth0|db01");
     expect(asDatabase).toMatchObject({ status: "success", sub: "auth0|db01" });
     expect(tenant.user("github|1001")).toBeDefined();
@@ -141,8 +144,7 @@ describe("safety", () => {
 
   test("refresh-token exchanges are skipped without any request", async () => {
     await setUp();
-    tenant.createUser(github());
-    tenant.createUser(database());
+    seedGithubThenDatabase();
     const outcome = await runtime.login("auth0|db01", { protocol: "oauth2-refresh-token" });
     expect(outcome).toMatchObject({ status: "success", sub: "auth0|db01" });
     expect(outcome.requests).toEqual([]);
@@ -151,8 +153,7 @@ describe("safety", () => {
 
   test("already linked by a concurrent login: re-read, and switch only because it really is linked", async () => {
     await setUp();
-    tenant.createUser(github());
-    tenant.createUser(database());
+    seedGithubThenDatabase();
     tenant.beforeLink = (primaryId, secondaryId) => {
       // The other tab's login links first.
       tenant.beforeLink = undefined;
@@ -168,8 +169,7 @@ describe("safety", () => {
 
   test("a link refused for another reason never switches", async () => {
     await setUp();
-    tenant.createUser(github());
-    tenant.createUser(database());
+    seedGithubThenDatabase();
     tenant.beforeLink = (primaryId) => {
       tenant.beforeLink = undefined;
       tenant.users.delete(primaryId); // primary deleted meanwhile: link answers 404
@@ -184,8 +184,7 @@ describe("safety", () => {
 describe("cost", () => {
   test("steady state: the next login makes zero Management API calls", async () => {
     await setUp();
-    tenant.createUser(github());
-    tenant.createUser(database());
+    seedGithubThenDatabase();
     await runtime.login("auth0|db01");
     // The user now signs in with either identity: Auth0 logs them in as the primary.
     const again = await runtime.login("github|1001");
@@ -235,8 +234,7 @@ describe("cost", () => {
 describe("failures", () => {
   test("rate limited once: honours the reset header and links", async () => {
     await setUp();
-    tenant.createUser(github());
-    tenant.createUser(database());
+    seedGithubThenDatabase();
     tenant.rateLimitNext(1, { resetInSeconds: 1 });
     const outcome = await runtime.login("auth0|db01");
     expect(outcome).toMatchObject({ status: "success", sub: "github|1001" });
@@ -245,8 +243,7 @@ describe("failures", () => {
 
   test("rate limited beyond the budget: fails open quickly, nothing lost, retried next login", async () => {
     await setUp();
-    tenant.createUser(github());
-    tenant.createUser(database());
+    seedGithubThenDatabase();
     tenant.rateLimitNext(100, { resetInSeconds: 60, useRetryAfter: true });
     const outcome = await runtime.login("auth0|db01");
     expect(outcome).toMatchObject({ status: "success", sub: "auth0|db01" });
@@ -259,8 +256,7 @@ describe("failures", () => {
 
   test("Management API down: the login continues as the current user", async () => {
     await setUp();
-    tenant.createUser(github());
-    tenant.createUser(database());
+    seedGithubThenDatabase();
     tenant.outage = "down";
     const outcome = await runtime.login("auth0|db01");
     expect(outcome).toMatchObject({ status: "success", sub: "auth0|db01" });
@@ -270,8 +266,7 @@ describe("failures", () => {
 
   test("Management API hanging: the Action gives up well inside Auth0's 20 s", async () => {
     await setUp();
-    tenant.createUser(github());
-    tenant.createUser(database());
+    seedGithubThenDatabase();
     tenant.outage = "hang";
     const outcome = await runtime.login("auth0|db01");
     expect(outcome).toMatchObject({ status: "success", sub: "auth0|db01" });
@@ -281,8 +276,7 @@ describe("failures", () => {
 
   test("failClosed denies the login with a generic message", async () => {
     await setUp({ failClosed: true });
-    tenant.createUser(github());
-    tenant.createUser(database());
+    seedGithubThenDatabase();
     tenant.outage = "down";
     const outcome = await runtime.login("auth0|db01");
     expect(outcome.status).toBe("denied");
@@ -291,8 +285,7 @@ describe("failures", () => {
 
   test("a wrong client secret fails open with a reason code", async () => {
     await setUp();
-    tenant.createUser(github());
-    tenant.createUser(database());
+    seedGithubThenDatabase();
     tenant.clients.get("linking-client")!.clientSecret = "rotated";
     const outcome = await runtime.login("auth0|db01");
     expect(outcome).toMatchObject({ status: "success", sub: "auth0|db01" });
@@ -303,8 +296,7 @@ describe("failures", () => {
 describe("report-only", () => {
   test("logs what it would do, writes nothing, never switches", async () => {
     await setUp({ reportOnly: true });
-    tenant.createUser(github());
-    tenant.createUser(database());
+    seedGithubThenDatabase();
     const outcome = await runtime.login("auth0|db01");
     expect(outcome).toMatchObject({ status: "success", sub: "auth0|db01" });
     expect(outcome.commands).toEqual([]);

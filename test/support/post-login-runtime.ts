@@ -5,8 +5,7 @@
 // user vanished (linked) without a switch fails; metadata is written at the end.
 import { fork, type ChildProcess } from "child_process";
 import * as path from "path";
-import type { LinkingPolicy } from "../../action-src/policy";
-import { serializePolicy } from "../../action-src/policy";
+import { resolvePolicy, serializePolicy, type LinkingPolicy } from "../../action-src/policy";
 import { actionBundle } from "../../stacks/action-bundle";
 import type { EmulatedUser, ManagementApiEmulator } from "./management-api";
 import { testCertificate } from "./tls";
@@ -120,14 +119,7 @@ export class PostLoginRuntime {
       MANAGEMENT_AUDIENCE: tenant.audience,
       CLIENT_ID: clientId,
       CLIENT_SECRET: tenant.clients.get(clientId)!.clientSecret,
-      LINKING_POLICY: serializePolicy({
-        reportOnly: false,
-        failClosed: false,
-        excludedConnections: [],
-        trustedEmailConnections: [],
-        primaryConnectionOrder: [],
-        ...options.policy,
-      }),
+      LINKING_POLICY: serializePolicy(resolvePolicy(options.policy)),
     };
   }
 
