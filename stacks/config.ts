@@ -30,6 +30,11 @@ export interface EnvironmentConfig {
   name: string;
   /** Which tenant this is, for humans (e.g. "acme-dev (EU)"). Credentials never go here. */
   tenant: string;
+  /**
+   * The tenant's Auth0 domain (e.g. "acme-dev.eu.auth0.com"). Optional; when set, plan, deploy,
+   * verify and backfill refuse to run with an AUTH0_DOMAIN for another tenant.
+   */
+  domain?: string;
   backend?: BackendConfig;
   policy?: Partial<LinkingPolicy>;
   binding?: BindingMode;
@@ -41,6 +46,7 @@ export interface ResolvedEnvironment {
   name: string;
   stackName: string;
   tenant: string;
+  domain: string | undefined;
   backend: BackendConfig;
   policy: LinkingPolicy;
   binding: BindingMode;
@@ -60,7 +66,7 @@ const S3_BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 const AWS_REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
 const TFC_NAME = /^[A-Za-z0-9_-]{1,90}$/;
 const HOSTNAME = /^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)+$/;
-const ENVIRONMENT_FIELDS = new Set(["name", "tenant", "backend", "policy", "binding", "extraPostLoginActions"]);
+const ENVIRONMENT_FIELDS = new Set(["name", "tenant", "domain", "backend", "policy", "binding", "extraPostLoginActions"]);
 /** Auth0 caps an Action secret at 4,096 characters; the policy travels as one. */
 const SECRET_LIMIT = 4096;
 /** Auth0 binds at most 20 Actions to one trigger. */
@@ -149,6 +155,9 @@ function checkEnvironment(config: unknown, index: number, problems: Problems): v
     problem("name", `must be lower-case letters, digits and dashes, starting with a letter (at most 31), got ${JSON.stringify(config.name)}`);
   }
   if (!nonEmptyString(config.tenant)) problem("tenant", "must be a non-empty label for the tenant");
+  if (config.domain !== undefined && (typeof config.domain !== "string" || !HOSTNAME.test(config.domain))) {
+    problem("domain", `must be the tenant's domain such as acme-dev.eu.auth0.com (no https://), got ${JSON.stringify(config.domain)}`);
+  }
   checkBackend(config.backend, problem);
   if (config.binding !== undefined && config.binding !== "owned" && config.binding !== "additive") {
     problem("binding", `must be "owned" or "additive", got ${JSON.stringify(config.binding)}`);
@@ -176,6 +185,7 @@ export function resolveEnvironments(configs: readonly unknown[]): ResolvedEnviro
     name: config.name,
     stackName: `auth0-${config.name}`,
     tenant: config.tenant,
+    domain: config.domain?.toLowerCase(),
     backend: config.backend ?? { type: "local" },
     policy: resolvePolicy(config.policy),
     binding: config.binding ?? "owned",

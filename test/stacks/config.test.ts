@@ -32,6 +32,7 @@ describe("environment configuration", () => {
     [{ ...ok, name: "QA" }, 'environment "QA": name must be lower-case letters'],
     [{ name: "qa" }, 'environment "qa": tenant must be a non-empty label'],
     [{ ...ok, region: "eu" }, 'environment "qa": region is not an environment field'],
+    [{ ...ok, domain: "https://qa.eu.auth0.com" }, 'environment "qa": domain must be the tenant\'s domain such as acme-dev.eu.auth0.com (no https://), got "https://qa.eu.auth0.com"'],
     [{ ...ok, backend: { type: "gcs" } }, 'environment "qa": backend.type must be "local", "s3" or "cloud", got "gcs"'],
     [{ ...ok, backend: { type: "s3", region: "eu-west-1" } }, 'environment "qa": backend.bucket is required for the s3 backend'],
     [{ ...ok, backend: { type: "s3", bucket: "Bad_Bucket", region: "eu-west-1" } }, 'environment "qa": backend.bucket must be an S3 bucket name, got "Bad_Bucket"'],

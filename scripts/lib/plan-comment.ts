@@ -1,0 +1,79 @@
+// The pull-request comment for one environment's plan. The first line is a hidden marker so CI
+// updates the same comment on every push instead of adding a new one.
+import { countsLine, type ChangeKind, type PlanSummary } from "./plan-summary";
+
+/** GitHub rejects comments over 65,536 characters; keep room for everything around the plan. */
+const PLAN_TEXT_LIMIT = 50_000;
+
+const VERB: Record<ChangeKind, string> = {
+  create: "create",
+  update: "update in place",
+  delete: "**destroy**",
+  replace: "**replace** (destroy, then create)",
+  read: "read",
+  "no-op": "no change",
+};
+
+export function commentMarker(stackName: string): string {
+  return `<!-- auth0-account-linking plan: ${stackName} -->`;
+}
+
+export interface PlanCommentInput {
+  environment: string;
+  stackName: string;
+  /** The plan's summary; undefined when the plan itself failed. */
+  summary?: PlanSummary;
+  /** `terraform show -no-color <planfile>`, or the failing command's output. */
+  planText: string;
+  /** Link to the CI run, and the commit planned. */
+  runUrl?: string;
+  commit?: string;
+}
+
+/** A code fence longer than any backtick run in the text, so the text cannot close it. */
+function fence(text: string): string {
+  const longest = Math.max(2, ...[...text.matchAll(/`+/g)].map((m) => m[0].length));
+  return "`".repeat(longest + 1);
+}
+
+function truncate(text: string): string {
+  if (text.length <= PLAN_TEXT_LIMIT) return text;
+  const cut = text.lastIndexOf("\n", PLAN_TEXT_LIMIT);
+  return `${text.slice(0, cut > 0 ? cut : PLAN_TEXT_LIMIT)}\n\n... (truncated: ${text.length - PLAN_TEXT_LIMIT} more characters; the whole plan is in the CI run's log)`;
+}
+
+export function planComment(input: PlanCommentInput): string {
+  const { summary } = input;
+  const lines = [commentMarker(input.stackName)];
+  const title = `Plan for \`${input.environment}\` (${input.stackName})`;
+  if (!summary) {
+    lines.push(`### :x: ${title}: the plan failed`, "", "Nothing was planned. The output below says why.");
+  } else if (summary.changes.length === 0) {
+    lines.push(`### :white_check_mark: ${title}: no changes`, "", "The tenant already matches this commit.");
+  } else {
+    const icon = summary.hazards.length > 0 ? ":rotating_light:" : ":memo:";
+    lines.push(`### ${icon} ${title}: ${countsLine(summary)}`);
+  }
+  if (summary && summary.hazards.length > 0) {
+    lines.push("", "> [!CAUTION]", "> **This plan breaks the post-login flow if applied as is.**");
+    for (const h of summary.hazards) lines.push(`> - \`${h.code}\`: ${h.message}.`);
+    if (summary.unbindFirst.length > 0) {
+      lines.push(`> \`npm run deploy\` applies it in two steps (${summary.unbindFirst.map((a) => `\`${a}\``).join(", ")} first); a plain \`cdktf deploy\` would fail with a 409.`);
+    } else if (summary.hazards.some((h) => h.code === "bound_action_replaced")) {
+      lines.push("> `npm run deploy` refuses this plan. See the README, \"Removing or renaming the Action: two applies\".");
+    }
+  }
+  if (summary && summary.changes.length > 0) {
+    lines.push("", "| Resource | Change |", "| --- | --- |");
+    for (const c of summary.changes) lines.push(`| \`${c.address}\` | ${VERB[c.kind]} |`);
+  }
+  if (summary && summary.drifted.length > 0) {
+    lines.push("", `Changed in the tenant outside Terraform since the last apply (this plan puts them back): ${summary.drifted.map((c) => `\`${c.address}\``).join(", ")}.`);
+  }
+  const text = truncate(input.planText.trimEnd());
+  const f = fence(text);
+  lines.push("", `<details><summary>${summary ? "Full plan" : "Output"}</summary>`, "", `${f}text`, text, f, "", "</details>");
+  const footer = [input.commit ? `commit ${input.commit.slice(0, 12)}` : "", input.runUrl ? `[CI run](${input.runUrl})` : ""].filter(Boolean);
+  if (footer.length > 0) lines.push("", `<sub>${footer.join(" · ")}</sub>`);
+  return `${lines.join("\n")}\n`;
+}
