@@ -47,7 +47,33 @@ export interface NewUser {
 export interface EmulatedClient {
   clientId: string;
   clientSecret: string;
+  /** Its grant on the Management API (what its tokens carry). */
   scopes: string[];
+  name?: string;
+  /** Grants to other APIs: listed by /client-grants, never in Management API tokens. */
+  otherGrants?: Array<{ audience: string; scopes: string[] }>;
+}
+
+export interface EmulatedActionVersion {
+  id: string;
+  code: string;
+  runtime: string;
+  dependencies: Array<{ name: string; version: string }>;
+  secrets: Array<{ name: string }>;
+  deployed: boolean;
+}
+
+export interface EmulatedAction {
+  id: string;
+  name: string;
+  supported_triggers: Array<{ id: string; version: string }>;
+  /** The draft (what the dashboard editor shows). */
+  code: string;
+  runtime: string;
+  dependencies: Array<{ name: string; version: string }>;
+  secrets: Array<{ name: string }>;
+  deployed_version?: EmulatedActionVersion;
+  all_changes_deployed: boolean;
 }
 
 const SOCIAL = new Set(["github", "google-oauth2", "facebook", "apple", "windowslive", "twitter", "linkedin"]);
@@ -77,6 +103,9 @@ export class ManagementApiEmulator {
   readonly requests: RecordedRequest[] = [];
   readonly clients = new Map<string, EmulatedClient>();
   readonly tokensIssued: string[] = [];
+  readonly actions = new Map<string, EmulatedAction>();
+  /** The post-login flow, in execution order. */
+  postLoginBindings: Array<{ actionId: string; displayName: string }> = [];
   private readonly tokens = new Map<string, { clientId: string; scopes: string[]; expiresAt: number }>();
   private server: https.Server | undefined;
   private readonly sockets = new Set<Socket>();
@@ -225,9 +254,69 @@ export class ManagementApiEmulator {
     return user;
   }
 
+  private page<T>(url: URL, items: T[], defaultPerPage = 50): { slice: T[]; page: number; perPage: number } {
+    const page = Number(url.searchParams.get("page") ?? 0);
+    const perPage = Number(url.searchParams.get("per_page") ?? defaultPerPage);
+    if (!Number.isInteger(page) || page < 0 || !Number.isInteger(perPage) || perPage < 1 || perPage > 100) {
+      throw new HttpError(400, "Bad Request", "Query validation error: page or per_page out of range");
+    }
+    return { slice: items.slice(page * perPage, (page + 1) * perPage), page, perPage };
+  }
+
+  /** Tenant configuration endpoints: Actions, trigger bindings, clients, client grants. */
+  private configuration(req: import("http").IncomingMessage, url: URL): { status: number; body: unknown } | undefined {
+    const method = req.method ?? "GET";
+    const path = url.pathname;
+    if (method !== "GET") return undefined;
+    if (path === "/api/v2/actions/actions") {
+      this.authorize(req, "read:actions");
+      const name = url.searchParams.get("actionName");
+      const trigger = url.searchParams.get("triggerId");
+      const all = [...this.actions.values()].filter((a) => (!name || a.name === name) && (!trigger || a.supported_triggers.some((t) => t.id === trigger)));
+      const { slice, page, perPage } = this.page(url, all);
+      return { status: 200, body: { actions: slice.map(clone), total: all.length, page, per_page: perPage } };
+    }
+    const actionMatch = /^\/api\/v2\/actions\/actions\/([^/]+)$/.exec(path);
+    if (actionMatch) {
+      this.authorize(req, "read:actions");
+      const action = this.actions.get(decodeURIComponent(actionMatch[1]));
+      if (!action) throw new HttpError(404, "Not Found", "That action does not exist.");
+      return { status: 200, body: clone(action) };
+    }
+    if (path === "/api/v2/actions/triggers/post-login/bindings") {
+      this.authorize(req, "read:actions");
+      const all = this.postLoginBindings.map((b, i) => {
+        const action = this.actions.get(b.actionId);
+        return { id: `binding-${i}`, trigger_id: "post-login", display_name: b.displayName, action: action ? clone(action) : { id: b.actionId } };
+      });
+      const { slice, page, perPage } = this.page(url, all, 20);
+      return { status: 200, body: { bindings: slice, total: all.length, page, per_page: perPage } };
+    }
+    if (path === "/api/v2/clients") {
+      this.authorize(req, "read:clients");
+      const all = [...this.clients.values()].map((c) => ({ client_id: c.clientId, name: c.name ?? c.clientId, app_type: "non_interactive" }));
+      const { slice, page, perPage } = this.page(url, all);
+      return { status: 200, body: { clients: slice, start: page * perPage, limit: perPage, total: all.length } };
+    }
+    if (path === "/api/v2/client-grants") {
+      this.authorize(req, "read:client_grants");
+      const clientId = url.searchParams.get("client_id");
+      const grants = [...this.clients.values()]
+        .filter((c) => !clientId || c.clientId === clientId)
+        .flatMap((c) => [
+          ...(c.scopes.length > 0 ? [{ id: `cgr_${c.clientId}_mgmt`, client_id: c.clientId, audience: this.audience, scope: [...c.scopes] }] : []),
+          ...(c.otherGrants ?? []).map((g, i) => ({ id: `cgr_${c.clientId}_${i}`, client_id: c.clientId, audience: g.audience, scope: [...g.scopes] })),
+        ]);
+      return { status: 200, body: { client_grants: grants } };
+    }
+    return undefined;
+  }
+
   private api(req: import("http").IncomingMessage, url: URL, raw: string): { status: number; body: unknown } {
     const method = req.method ?? "GET";
     const path = url.pathname;
+    const configuration = this.configuration(req, url);
+    if (configuration) return configuration;
     if (method === "GET" && path === "/api/v2/users-by-email") {
       this.authorize(req, "read:users");
       const email = url.searchParams.get("email");

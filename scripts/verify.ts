@@ -1,0 +1,41 @@
+// npm run verify -- <env>
+// Checks the live tenant against cdktf.out/stacks/auth0-<env> with the deploy credentials
+// (read:actions, read:clients, read:client_grants). Exit 1 and a diff when it drifted.
+import { ManagementClient } from "auth0";
+import { compareTenant, expectedFromSynth, formatReport, readTenant } from "./lib/verify-tenant";
+import { CliError, credentialsFor, findEnvironment, parseOptions, runCommand, synthesizedStack, type Credentials } from "./lib/target";
+
+export function managementClient(credentials: Credentials): ManagementClient {
+  const common = { domain: credentials.domain, timeoutInSeconds: 20, maxRetries: 3 };
+  switch (credentials.kind) {
+    case "api_token":
+      return new ManagementClient({ ...common, token: credentials.token });
+    case "client_secret":
+      return new ManagementClient({ ...common, clientId: credentials.clientId, clientSecret: credentials.clientSecret });
+    case "private_key_jwt":
+      return new ManagementClient({ ...common, clientId: credentials.clientId, clientAssertionSigningKey: credentials.privateKey, clientAssertionSigningAlg: credentials.algorithm });
+  }
+}
+
+export async function main(args: string[]): Promise<number> {
+  const { positional } = parseOptions(args, { flags: [], values: [] }, "verify");
+  if (positional.length > 1) throw new CliError("npm run verify: one environment per run (credentials are per tenant)", 2);
+  const environment = findEnvironment(positional[0], "verify");
+  const credentials = credentialsFor(environment);
+  const stack = synthesizedStack(environment);
+  const expected = expectedFromSynth(stack.json, credentials.domain);
+  let live;
+  try {
+    live = await readTenant(managementClient(credentials), expected);
+  } catch (err) {
+    const e = err as { statusCode?: number; message?: string };
+    const hint = e.statusCode === 401 ? " (check the credentials)" : e.statusCode === 403 ? " (the application needs read:actions, read:clients and read:client_grants)" : "";
+    throw new CliError(`${environment.stackName}: reading ${credentials.domain} failed: ${e.statusCode ? `${e.statusCode} ` : ""}${e.message ?? String(err)}${hint}`);
+  }
+  const checks = compareTenant(expected, live);
+  console.log(`verify ${environment.stackName} (${environment.tenant}) at ${credentials.domain}`);
+  console.log(formatReport(environment.stackName, checks));
+  return checks.every((c) => c.ok) ? 0 : 1;
+}
+
+if (require.main === module) runCommand(main);

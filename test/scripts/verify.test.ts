@@ -1,0 +1,133 @@
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { compareTenant, expectedFromSynth, type LiveTenant } from "../../scripts/lib/verify-tenant";
+import { deploySynthesizedStack, DEPLOYER } from "../support/deployed-tenant";
+import { ManagementApiEmulator } from "../support/management-api";
+import { cleanEnv, runScript } from "../support/run-script";
+import { configured, synthConfig, synthEnvironment, type TerraformJson } from "../support/synth";
+
+const dev = configured().find((e) => e.name === "dev")!;
+const { tf } = synthEnvironment(dev);
+
+describe("verify compares the tenant with the synthesized stack (pure)", () => {
+  const expected = expectedFromSynth(tf as never, "acme-dev.eu.auth0.com");
+  const good = (): LiveTenant => ({
+    actions: [{ id: "act-1", name: "Account linking" }],
+    action: {
+      id: "act-1",
+      allChangesDeployed: true,
+      deployed: { codeSha256: expected.action.codeSha256, codeBytes: expected.action.codeBytes, runtime: "node22", dependencies: [...expected.action.dependencies], secretNames: [...expected.action.secretNames], deployed: true },
+    },
+    bindings: [{ actionId: "act-1", name: "Account linking" }],
+    clients: [{ clientId: "cl-1", name: "Account linking Action (dev)" }],
+    grants: [{ id: "g1", audience: "https://acme-dev.eu.auth0.com/api/v2/", scopes: ["update:users", "read:users"] }],
+  });
+  const drifts = (live: LiveTenant) => compareTenant(expected, live).filter((c) => !c.ok);
+
+  test("what the stack synthesizes", () => {
+    expect(expected.grant).toEqual({ audience: "https://acme-dev.eu.auth0.com/api/v2/", scopes: ["read:users", "update:users"] });
+    expect(expected.action.secretNames).toEqual(["AUTH0_DOMAIN", "CLIENT_ID", "CLIENT_SECRET", "LINKING_POLICY", "MANAGEMENT_AUDIENCE"]);
+    expect(expected.binding).toEqual({ mode: "owned", order: [{ id: "linking", displayName: "Account linking" }] });
+  });
+
+  test("a matching tenant passes every check", () => {
+    expect(drifts(good())).toEqual([]);
+  });
+
+  test.each<[string, (t: LiveTenant) => void, string, string[]]>([
+    ["the Action is missing", (t) => { t.actions = []; t.action = undefined; }, 'Action "Account linking" exists once', ["- not found in the tenant (never deployed, or renamed or deleted outside Terraform)"]],
+    ["two Actions share the name", (t) => t.actions.push({ id: "act-2", name: "Account linking" }), 'Action "Account linking" exists once', ["+ 2 Actions share the name: act-1, act-2"]],
+    ["an undeployed dashboard draft", (t) => (t.action!.allChangesDeployed = false), "no undeployed draft", ["+ the Action has a draft that differs from its deployed version (edited in the dashboard?)"]],
+    ["another runtime", (t) => (t.action!.deployed!.runtime = "node18"), "runtime node22", ["- node22", "+ node18"]],
+    ["a secret removed", (t) => (t.action!.deployed!.secretNames = t.action!.deployed!.secretNames.filter((n) => n !== "CLIENT_SECRET")), "secret names (values are not readable)", ["- secret expected, not in the tenant: CLIENT_SECRET"]],
+    ["the Action unbound", (t) => (t.bindings = []), "post-login flow is exactly the stack's: Account linking first", ["- stack:  act-1 (Account linking)", "+ tenant: (empty)"]],
+    ["a scope missing", (t) => (t.grants[0].scopes = ["read:users"]), "scopes are exactly read:users update:users", ["- scope expected, not in the tenant: update:users"]],
+    ["the application missing", (t) => { t.clients = []; t.grants = []; }, 'application "Account linking Action (dev)" exists once', ["- not found in the tenant"]],
+    ["no Management API grant", (t) => (t.grants = []), "one grant on the Management API", ["- no grant for https://acme-dev.eu.auth0.com/api/v2/"]],
+  ])("%s", (_name, mutate, what, detail) => {
+    const live = good();
+    mutate(live);
+    const found = drifts(live);
+    expect(found.map((c) => c.what)).toContain(what);
+    expect(found.find((c) => c.what === what)!.detail).toEqual(detail);
+  });
+
+  test("additive binding only needs the Action somewhere in the flow", () => {
+    const additive = expectedFromSynth(synthConfig({ name: "qa", tenant: "qa", binding: "additive" }).tf as never, "acme-dev.eu.auth0.com");
+    const live = good();
+    live.bindings = [{ actionId: "other", name: "Other" }, { actionId: "act-1", name: "Account linking" }];
+    live.clients[0].name = "Account linking Action (qa)";
+    expect(compareTenant(additive, live).filter((c) => !c.ok)).toEqual([]);
+    live.bindings = [{ actionId: "other", name: "Other" }];
+    expect(compareTenant(additive, live).filter((c) => !c.ok).map((c) => c.what)).toEqual(["Account linking is bound to post-login (additive: appended to the flow)"]);
+  });
+});
+
+describe("npm run verify against the Management API emulation, with the real auth0 SDK", () => {
+  const tenant = new ManagementApiEmulator();
+  let outdir: string;
+  let deployed: { actionId: string; clientId: string };
+
+  beforeAll(async () => {
+    await tenant.start();
+    outdir = fs.mkdtempSync(path.join(os.tmpdir(), "linking-synth-"));
+    fs.mkdirSync(path.join(outdir, "stacks", "auth0-dev"), { recursive: true });
+    fs.writeFileSync(path.join(outdir, "stacks", "auth0-dev", "cdk.tf.json"), JSON.stringify(tf));
+  });
+  afterAll(() => tenant.stop());
+  beforeEach(() => {
+    tenant.actions.clear();
+    tenant.clients.clear();
+    tenant.postLoginBindings = [];
+    deployed = deploySynthesizedStack(tenant, JSON.parse(JSON.stringify(tf)) as TerraformJson);
+  });
+
+  const verify = (extra: Record<string, string | undefined> = {}) =>
+    runScript("verify", ["dev"], cleanEnv({ AUTH0_DOMAIN: tenant.domain, AUTH0_CLIENT_ID: DEPLOYER.clientId, AUTH0_CLIENT_SECRET: DEPLOYER.clientSecret, LINKING_OUTDIR: outdir, ...extra }));
+
+  test("a freshly deployed tenant verifies: exit 0, every check ok", async () => {
+    const result = await verify();
+    expect(result.stderr).toBe("");
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain(`verify auth0-dev (development tenant) at ${tenant.domain}`);
+    expect(result.stdout).toMatch(/auth0-dev: the tenant matches the synthesized stack \(\d+ checks\)/);
+    expect(result.stdout).not.toContain("DRIFT");
+    // Reads only: it never changes the tenant.
+    expect(tenant.apiRequests().every((r) => r.method === "GET")).toBe(true);
+  });
+
+  test("a drifted tenant: exit 1 and a readable diff for each drift", async () => {
+    const action = tenant.actions.get(deployed.actionId)!;
+    action.deployed_version = { ...action.deployed_version!, code: `${action.deployed_version!.code}\n// hotfix from the dashboard` };
+    tenant.postLoginBindings.unshift({ actionId: "11111111-2222-4333-8444-555555555555", displayName: "Added by hand" });
+    tenant.clients.get(deployed.clientId)!.scopes.push("delete:users");
+    tenant.clients.get(deployed.clientId)!.otherGrants = [{ audience: "https://api.example.com/", scopes: ["read:things"] }];
+    const result = await verify();
+    expect(result.code).toBe(1);
+    const out = result.stdout;
+    expect(out).toMatch(/DRIFT deployed code is the synthesized bundle\n\s+- synthesized: sha256 [0-9a-f]{12}… \(\d+ bytes\)\n\s+\+ deployed: +sha256 [0-9a-f]{12}… \(\d+ bytes\)/);
+    expect(out).toContain(`+ tenant: 11111111-2222-4333-8444-555555555555 → ${deployed.actionId} (Account linking)`);
+    expect(out).toContain("+ scope in the tenant, not in the stack: delete:users");
+    expect(out).toMatch(/DRIFT no grant to any other API\n\s+\+ grant cgr_linking-client-id_0 to https:\/\/api\.example\.com\/: read:things/);
+    expect(out).toContain('auth0-dev: 4 of ');
+    expect(out).toContain('"npm run plan -- dev" shows what a deploy would put back.');
+    expect(out + result.stderr).not.toContain(DEPLOYER.clientSecret);
+  });
+
+  test("a tenant where the Action was deleted", async () => {
+    tenant.actions.delete(deployed.actionId);
+    tenant.postLoginBindings = [];
+    const result = await verify();
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain('DRIFT Action "Account linking" exists once');
+  });
+
+  test("credentials without read scopes: a clear error naming the scopes", async () => {
+    tenant.addClient({ clientId: "weak", clientSecret: "weak-secret", scopes: ["read:users"] });
+    const result = await verify({ AUTH0_CLIENT_ID: "weak", AUTH0_CLIENT_SECRET: "weak-secret" });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`error: auth0-dev: reading ${tenant.domain} failed: 403`);
+    expect(result.stderr).toContain("needs read:actions, read:clients and read:client_grants");
+  });
+});

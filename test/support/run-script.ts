@@ -1,0 +1,34 @@
+// Runs one of the operator commands (scripts/<name>.ts) as its own process, the way
+// `npm run <name>` does, without blocking this process (the emulation answers from here).
+import { spawn } from "child_process";
+import * as path from "path";
+import { testCertificate } from "./tls";
+
+const ROOT = path.resolve(__dirname, "..", "..");
+
+export interface ScriptResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Environment with every AUTH0_* and CI variable of the caller removed, so tests start clean. */
+export function cleanEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith("AUTH0_") && k !== "CI" && k !== "LINKING_OUTDIR") env[k] = v;
+  env.NODE_EXTRA_CA_CERTS = testCertificate().certPath;
+  for (const [k, v] of Object.entries(extra)) if (v !== undefined) env[k] = v;
+  return env;
+}
+
+export function runScript(name: string, args: string[], env: NodeJS.ProcessEnv): Promise<ScriptResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", path.join(ROOT, "scripts", `${name}.ts`), ...args], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (c: Buffer) => (stdout += c.toString("utf8")));
+    child.stderr.on("data", (c: Buffer) => (stderr += c.toString("utf8")));
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code: code ?? 1, stdout, stderr }));
+  });
+}
