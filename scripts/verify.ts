@@ -1,21 +1,9 @@
 // npm run verify -- <env>
 // Checks the live tenant against cdktf.out/stacks/auth0-<env> with the deploy credentials
 // (read:actions, read:clients, read:client_grants). Exit 1 and a diff when it drifted.
-import { ManagementClient } from "auth0";
+import { managementClient } from "./lib/management-client";
 import { compareTenant, expectedFromSynth, formatReport, readTenant } from "./lib/verify-tenant";
-import { CliError, credentialsFor, findEnvironment, parseOptions, runCommand, synthesizedStack, type Credentials } from "./lib/target";
-
-export function managementClient(credentials: Credentials): ManagementClient {
-  const common = { domain: credentials.domain, timeoutInSeconds: 20, maxRetries: 3 };
-  switch (credentials.kind) {
-    case "api_token":
-      return new ManagementClient({ ...common, token: credentials.token });
-    case "client_secret":
-      return new ManagementClient({ ...common, clientId: credentials.clientId, clientSecret: credentials.clientSecret });
-    case "private_key_jwt":
-      return new ManagementClient({ ...common, clientId: credentials.clientId, clientAssertionSigningKey: credentials.privateKey, clientAssertionSigningAlg: credentials.algorithm });
-  }
-}
+import { CliError, credentialsFor, findEnvironment, parseOptions, runCommand, synthesizedStack } from "./lib/target";
 
 export async function main(args: string[]): Promise<number> {
   const { positional } = parseOptions(args, { flags: [], values: [] }, "verify");

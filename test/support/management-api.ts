@@ -3,6 +3,7 @@
 // Shared by the Action's tests, the simulator and the benchmarks.
 import { randomBytes } from "crypto";
 import * as https from "https";
+import * as zlib from "zlib";
 import type { AddressInfo } from "net";
 import type { Socket } from "net";
 import { testCertificate } from "./tls";
@@ -119,6 +120,15 @@ export class ManagementApiEmulator {
   tokenLifetimeSeconds = 86_400;
   /** Rate limit: the next `count` requests (token included when `includeToken`) answer 429. */
   private rateLimited = { count: 0, resetInSeconds: 1, useRetryAfter: false, includeToken: false };
+  /**
+   * A token bucket over the Management API (like Auth0's): every answer carries
+   * x-ratelimit-limit/-remaining/-reset, and an empty bucket answers 429.
+   */
+  rateLimitBucket: { capacity: number; refillPerSecond: number } | undefined;
+  private bucket = { tokens: 0, at: 0 };
+  /** Export jobs answer "processing" this many times before "completed". */
+  exportPollsBeforeDone = 1;
+  private readonly exportJobs = new Map<string, { id: string; fields: string[]; polls: number; created_at: string; snapshot?: Array<Record<string, unknown>> }>();
   /** Runs before a link is carried out (for example a concurrent login linking first). */
   beforeLink: ((primaryId: string, secondaryId: string) => void) | undefined;
 
@@ -208,6 +218,8 @@ export class ManagementApiEmulator {
     try {
       if (this.outage === "down") throw new HttpError(503, "Service Unavailable", "The service is unavailable");
       const isToken = url.pathname === "/oauth/token";
+      if (url.pathname.startsWith("/exports/")) return this.download(url, res, record);
+      if (this.rateLimitBucket && url.pathname.startsWith("/api/v2/")) this.takeToken(headers);
       if (this.rateLimited.count > 0 && (!isToken || this.rateLimited.includeToken)) {
         this.rateLimited.count--;
         const reset = Math.ceil(Date.now() / 1000) + this.rateLimited.resetInSeconds;
@@ -217,14 +229,50 @@ export class ManagementApiEmulator {
       }
       const raw = Buffer.concat(chunks).toString("utf8");
       ({ status, body } = isToken ? this.token(req.headers["content-type"] ?? "", raw) : this.api(req, url, raw));
-    } catch (err) {
-      if (!(err instanceof HttpError)) throw err;
+    } catch (caught) {
+      // A bug in the emulation answers 500 (and says so) instead of leaving the client hanging.
+      const err = caught instanceof HttpError ? caught : new HttpError(500, "Internal Server Error", `emulation error: ${(caught as Error)?.message ?? caught}`);
       status = err.status;
       body = isOAuth(url) ? { error: err.errorCode ?? err.error, error_description: err.message } : { statusCode: err.status, error: err.error, message: err.message, ...(err.errorCode ? { errorCode: err.errorCode } : {}) };
     }
     record.status = status;
     res.writeHead(status, headers);
     res.end(body === undefined ? "" : JSON.stringify(body));
+  }
+
+  private takeToken(headers: Record<string, string>): void {
+    const { capacity, refillPerSecond } = this.rateLimitBucket!;
+    const now = Date.now();
+    if (this.bucket.at === 0) this.bucket = { tokens: capacity, at: now };
+    this.bucket.tokens = Math.min(capacity, this.bucket.tokens + ((now - this.bucket.at) / 1000) * refillPerSecond);
+    this.bucket.at = now;
+    const allowed = this.bucket.tokens >= 1;
+    if (allowed) this.bucket.tokens -= 1;
+    const nextTokenMs = this.bucket.tokens >= 1 ? 0 : ((1 - this.bucket.tokens) / refillPerSecond) * 1000;
+    Object.assign(headers, {
+      "x-ratelimit-limit": String(capacity),
+      "x-ratelimit-remaining": String(Math.floor(this.bucket.tokens)),
+      "x-ratelimit-reset": String(Math.ceil((now + nextTokenMs) / 1000)),
+    });
+    if (!allowed) throw new HttpError(429, "Too Many Requests", "Global limit has been reached", "too_many_requests");
+  }
+
+  /** The export file behind a completed job's `location`: gzipped NDJSON, one user per line. */
+  private download(url: URL, res: import("http").ServerResponse, record: RecordedRequest): void {
+    const id = /^\/exports\/([^/]+)\.json\.gz$/.exec(url.pathname)?.[1];
+    const job = id ? this.exportJobs.get(id) : undefined;
+    if (!job?.snapshot) {
+      record.status = 404;
+      res.writeHead(404, { "content-type": "application/xml" });
+      res.end("<Error><Code>NoSuchKey</Code></Error>");
+      return;
+    }
+    record.status = 200;
+    res.writeHead(200, { "content-type": "application/gzip" });
+    const gzip = zlib.createGzip();
+    gzip.pipe(res);
+    for (const user of job.snapshot) gzip.write(`${JSON.stringify(user)}\n`);
+    gzip.end();
   }
 
   private token(contentType: string, raw: string): { status: number; body: unknown } {
@@ -317,6 +365,30 @@ export class ManagementApiEmulator {
     const path = url.pathname;
     const configuration = this.configuration(req, url);
     if (configuration) return configuration;
+    if (method === "POST" && path === "/api/v2/jobs/users-exports") {
+      this.authorize(req, "read:users");
+      const request = JSON.parse(raw || "{}") as { format?: string; fields?: Array<{ name?: string }> };
+      if (request.format !== "json") throw new HttpError(400, "Bad Request", "The emulation exports format json only");
+      const fields = (request.fields ?? []).map((f) => String(f.name));
+      const job = { id: `job_${randomBytes(8).toString("hex")}`, fields, polls: 0, created_at: new Date().toISOString() };
+      this.exportJobs.set(job.id, job);
+      return { status: 201, body: { id: job.id, type: "users_export", status: "pending", format: "json", fields: request.fields, created_at: job.created_at } };
+    }
+    const jobMatch = /^\/api\/v2\/jobs\/([^/]+)$/.exec(path);
+    if (jobMatch && method === "GET") {
+      this.authorize(req, "read:users");
+      const job = this.exportJobs.get(decodeURIComponent(jobMatch[1]));
+      if (!job) throw new HttpError(404, "Not Found", "The job does not exist.");
+      job.polls++;
+      const base = { id: job.id, type: "users_export", format: "json", created_at: job.created_at };
+      if (job.polls <= this.exportPollsBeforeDone) return { status: 200, body: { ...base, status: "processing", percentage_done: 50 } };
+      // The file reflects the tenant when the job finished.
+      job.snapshot ??= [...this.users.values()].map((u) => {
+        const record = u as unknown as Record<string, unknown>;
+        return Object.fromEntries(job.fields.filter((f) => record[f] !== undefined).map((f) => [f, clone(record[f])]));
+      });
+      return { status: 200, body: { ...base, status: "completed", location: `https://${this.domain}/exports/${job.id}.json.gz` } };
+    }
     if (method === "GET" && path === "/api/v2/users-by-email") {
       this.authorize(req, "read:users");
       const email = url.searchParams.get("email");

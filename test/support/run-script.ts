@@ -21,14 +21,26 @@ export function cleanEnv(extra: Record<string, string | undefined> = {}): NodeJS
   return env;
 }
 
-export function runScript(name: string, args: string[], env: NodeJS.ProcessEnv): Promise<ScriptResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", path.join(ROOT, "scripts", `${name}.ts`), ...args], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
+export interface RunningScript {
+  child: import("child_process").ChildProcess;
+  done: Promise<ScriptResult>;
+}
+
+/** Starts scripts/<name>.ts (or any .ts file given by path) and returns at once. */
+export function startScript(name: string, args: string[], env: NodeJS.ProcessEnv): RunningScript {
+  const file = name.endsWith(".ts") ? name : path.join(ROOT, "scripts", `${name}.ts`);
+  const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", file, ...args], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
+  const done = new Promise<ScriptResult>((resolve, reject) => {
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (c: Buffer) => (stdout += c.toString("utf8")));
     child.stderr.on("data", (c: Buffer) => (stderr += c.toString("utf8")));
     child.on("error", reject);
-    child.on("close", (code) => resolve({ code: code ?? 1, stdout, stderr }));
+    child.on("close", (code, signal) => resolve({ code: code ?? (signal === "SIGKILL" ? 137 : 1), stdout, stderr }));
   });
+  return { child, done };
+}
+
+export function runScript(name: string, args: string[], env: NodeJS.ProcessEnv): Promise<ScriptResult> {
+  return startScript(name, args, env).done;
 }

@@ -1,0 +1,89 @@
+// The backfill's Management API calls, through the auth0 SDK with its own retries off: every
+// answer feeds the pacer, a 429 waits for the reset its headers give (the Action's rule, with a
+// batch job's patience), and 5xx/timeouts are retried a few times with backoff.
+import type { ManagementClient } from "auth0";
+import type { Account } from "../../../action-src/decide";
+import { rateLimitWait } from "../../../action-src/management";
+import { Pacer, type RateHeaders } from "./pacer";
+
+const RATE_LIMIT_RETRIES = 8;
+const MAX_RATE_LIMIT_WAIT_MS = 60_000;
+const TRANSIENT_RETRIES = 3;
+
+export class TenantApiError extends Error {
+  constructor(readonly what: string, readonly status: number | undefined, detail: string) {
+    super(`${what}: ${status ?? "no answer"} ${detail}`.trim());
+    this.name = "TenantApiError";
+  }
+}
+
+interface RawResponsePromise<T> {
+  withRawResponse(): Promise<{ data: T; rawResponse: { headers: RateHeaders } }>;
+}
+
+function describe(err: unknown): { status?: number; headers?: RateHeaders; message: string } {
+  const e = err as { statusCode?: number; rawResponse?: { headers?: RateHeaders }; message?: string; body?: { message?: string } };
+  return { status: e?.statusCode, headers: e?.rawResponse?.headers, message: e?.body?.message ?? e?.message ?? String(err) };
+}
+
+export class TenantApi {
+  requests = 0;
+  rateLimited = 0;
+
+  constructor(
+    private readonly client: ManagementClient,
+    readonly pacer: Pacer,
+    private readonly sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
+  ) {}
+
+  private async call<T>(what: string, send: () => RawResponsePromise<T>): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      await this.pacer.beforeRequest();
+      this.requests++;
+      try {
+        const { data, rawResponse } = await send().withRawResponse();
+        this.pacer.observe(rawResponse.headers);
+        return data;
+      } catch (err) {
+        const failure = describe(err);
+        this.pacer.observe(failure.headers);
+        if (failure.status === 429) {
+          this.rateLimited++;
+          const wait = rateLimitWait(failure.headers, Date.now()) ?? 1000 * 2 ** Math.min(attempt, 5);
+          if (attempt < RATE_LIMIT_RETRIES && wait <= MAX_RATE_LIMIT_WAIT_MS) {
+            await this.sleep(wait);
+            continue;
+          }
+        } else if ((failure.status === undefined || failure.status >= 500) && attempt < TRANSIENT_RETRIES) {
+          await this.sleep(500 * 2 ** attempt);
+          continue;
+        }
+        throw new TenantApiError(what, failure.status, failure.message);
+      }
+    }
+  }
+
+  usersByEmail(email: string): Promise<Account[]> {
+    return this.call("GET users-by-email", () => this.client.users.listUsersByEmail({ email }) as unknown as RawResponsePromise<Account[]>);
+  }
+
+  getUser(userId: string): Promise<Account> {
+    return this.call(`GET user`, () => this.client.users.get(userId) as unknown as RawResponsePromise<Account>);
+  }
+
+  updateMetadata(userId: string, patch: { app_metadata?: Record<string, unknown>; user_metadata?: Record<string, unknown> }): Promise<unknown> {
+    return this.call("PATCH user", () => this.client.users.update(userId, patch) as unknown as RawResponsePromise<unknown>);
+  }
+
+  link(primaryId: string, secondary: { provider: string; userId: string }): Promise<unknown> {
+    return this.call("POST identities", () => this.client.users.identities.link(primaryId, { provider: secondary.provider as never, user_id: secondary.userId }) as unknown as RawResponsePromise<unknown>);
+  }
+
+  createExport(fields: string[]): Promise<{ id: string }> {
+    return this.call("POST jobs/users-exports", () => this.client.jobs.usersExports.create({ format: "json", fields: fields.map((name) => ({ name })) }) as unknown as RawResponsePromise<{ id: string }>);
+  }
+
+  job(id: string): Promise<{ status: string; location?: string; percentage_done?: number; status_details?: string }> {
+    return this.call("GET job", () => this.client.jobs.get(id) as unknown as RawResponsePromise<{ status: string; location?: string; percentage_done?: number }>);
+  }
+}
