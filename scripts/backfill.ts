@@ -2,6 +2,7 @@
 // npm run backfill -- <env> --apply <plan.jsonl> [--max-age 24h] [--max-rate <requests/s>]
 // Links the duplicate accounts a tenant already has, with the Action's own rules. The dry run
 // exports the users and writes a plan; --apply runs exactly that plan, resumably.
+import * as fs from "fs";
 import * as path from "path";
 import { ProgressReporter } from "./lib/backfill/progress";
 import { EXIT_INTERRUPTED, runBackfill } from "./lib/backfill/run";
@@ -28,14 +29,21 @@ export async function main(args: string[]): Promise<number> {
 
   const stamp = new Date().toISOString().replace(/[:.]/g, "-");
   const planFile = path.resolve(values.get("apply") ?? values.get("out") ?? path.join(PROJECT_ROOT, ".backfill", environment.name, `plan-${stamp}.jsonl`));
+  const mode = flags.has("dry-run") ? "dry-run" : "apply";
   let stopping = false;
   process.on("SIGINT", () => {
+    if (mode === "dry-run") {
+      // Nothing in the tenant changes during a dry run: stop now, leave no plan behind.
+      fs.rmSync(`${planFile}.partial`, { force: true });
+      process.stderr.write("\nDry run interrupted: no plan written.\n");
+      process.exit(EXIT_INTERRUPTED);
+    }
     if (stopping) process.exit(EXIT_INTERRUPTED); // a second Ctrl-C does not wait
     stopping = true;
     process.stderr.write("\nStopping after the request in flight (Ctrl-C again to quit at once)...\n");
   });
   return runBackfill({
-    mode: flags.has("dry-run") ? "dry-run" : "apply",
+    mode,
     environment,
     credentials,
     planFile,

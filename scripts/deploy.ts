@@ -3,20 +3,11 @@
 // Action's sources, and a plan that would hit Auth0's 409 on deleting a bound Action; a plan
 // that removes the bound Action is applied in two steps (binding first), as Auth0 requires.
 import * as readline from "readline";
-import { actionBundle } from "../stacks/action-bundle";
 import { countsLine, type PlanSummary } from "./lib/plan-summary";
 import { PLAN_FILE, planStack } from "./lib/stack-plan";
-import { CliError, credentialsFor, findEnvironment, parseOptions, runCommand, synthesizedStack, type SynthesizedStack } from "./lib/target";
+import { CliError, credentialsFor, findEnvironment, parseOptions, runCommand, synthesizedStack } from "./lib/target";
+import { checkSynthIsCurrent } from "./lib/synth-freshness";
 import { findTerraform } from "./lib/terraform";
-
-/** The synthesized Action code must be what action-src/ builds now. */
-export function checkSynthIsCurrent(stack: SynthesizedStack, stackName: string, currentCode = actionBundle().code): void {
-  const code = stack.json.resource?.auth0_action?.linking_action?.code;
-  if (typeof code !== "string") throw new CliError(`${stackName}: the synthesized stack has no auth0_action.linking_action. Run "npm run synth" again.`);
-  if (code !== currentCode) {
-    throw new CliError(`${stackName}: cdktf.out is older than action-src/ (the synthesized Action code differs from a fresh bundle). Run "npm run synth" first.`);
-  }
-}
 
 async function confirm(question: string): Promise<boolean> {
   const rl = readline.createInterface({ input: process.stdin, output: process.stdout });

@@ -2,6 +2,7 @@
 // Checks the live tenant against cdktf.out/stacks/auth0-<env> with the deploy credentials
 // (read:actions, read:clients, read:client_grants). Exit 1 and a diff when it drifted.
 import { managementClient } from "./lib/management-client";
+import { checkSynthIsCurrent } from "./lib/synth-freshness";
 import { compareTenant, expectedFromSynth, formatReport, readTenant } from "./lib/verify-tenant";
 import { CliError, credentialsFor, findEnvironment, parseOptions, runCommand, synthesizedStack } from "./lib/target";
 
@@ -11,6 +12,7 @@ export async function main(args: string[]): Promise<number> {
   const environment = findEnvironment(positional[0], "verify");
   const credentials = credentialsFor(environment);
   const stack = synthesizedStack(environment);
+  checkSynthIsCurrent(stack, environment.stackName);
   const expected = expectedFromSynth(stack.json, credentials.domain);
   let live;
   try {

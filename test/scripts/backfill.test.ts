@@ -14,6 +14,8 @@ import { ManagementApiEmulator } from "../support/management-api";
 import { cleanEnv, runScript, startScript } from "../support/run-script";
 
 const policy = resolvePolicy({ excludedConnections: [EXCLUDED] });
+/** The operator's credentials: the deploy application plus read:users/update:users. */
+const BACKFILL_CLIENT = { clientId: "backfill", clientSecret: "backfill-secret", scopes: ["read:users", "update:users"] };
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), "linking-backfill-test-"));
 const account = (user_id: string, extra: Partial<Account> = {}): Account => ({
   user_id,
@@ -137,12 +139,8 @@ describe("dry run and apply against a generated tenant", () => {
   });
   afterAll(() => tenant.stop());
   beforeEach(() => {
-    tenant.users.clear();
-    tenant.clients.clear();
-    tenant.resetRecords();
-    tenant.latencyMs = 0;
-    tenant.rateLimitBucket = undefined;
-    tenant.addClient({ clientId: "backfill", clientSecret: "backfill-secret", scopes: ["read:users", "update:users"] });
+    tenant.reset();
+    tenant.addClient(BACKFILL_CLIENT);
     generated = seedTenant(tenant);
   });
 
@@ -260,12 +258,9 @@ describe("npm run backfill (the command)", () => {
   });
   afterAll(() => tenant.stop());
   beforeEach(() => {
-    tenant.users.clear();
-    tenant.clients.clear();
-    tenant.resetRecords();
-    tenant.latencyMs = 0;
+    tenant.reset();
     tenant.exportPollsBeforeDone = 0;
-    tenant.addClient({ clientId: "backfill", clientSecret: "backfill-secret", scopes: ["read:users", "update:users"] });
+    tenant.addClient(BACKFILL_CLIENT);
   });
 
   test.each([

@@ -77,9 +77,7 @@ describe("npm run verify against the Management API emulation, with the real aut
   });
   afterAll(() => tenant.stop());
   beforeEach(() => {
-    tenant.actions.clear();
-    tenant.clients.clear();
-    tenant.postLoginBindings = [];
+    tenant.reset();
     deployed = deploySynthesizedStack(tenant, JSON.parse(JSON.stringify(tf)) as TerraformJson);
   });
 
@@ -113,6 +111,18 @@ describe("npm run verify against the Management API emulation, with the real aut
     expect(out).toContain('auth0-dev: 4 of ');
     expect(out).toContain('"npm run plan -- dev" shows what a deploy would put back.');
     expect(out + result.stderr).not.toContain(DEPLOYER.clientSecret);
+  });
+
+  test("a synth older than action-src/ is refused before the tenant is read", async () => {
+    const stale = fs.mkdtempSync(path.join(os.tmpdir(), "linking-stale-"));
+    fs.mkdirSync(path.join(stale, "stacks", "auth0-dev"), { recursive: true });
+    const json = JSON.parse(JSON.stringify(tf));
+    json.resource.auth0_action.linking_action.code += "\n// older";
+    fs.writeFileSync(path.join(stale, "stacks", "auth0-dev", "cdk.tf.json"), JSON.stringify(json));
+    const result = await verify({ LINKING_OUTDIR: stale });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("cdktf.out is older than action-src/");
+    expect(tenant.requests).toEqual([]);
   });
 
   test("a tenant where the Action was deleted", async () => {

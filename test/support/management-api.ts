@@ -177,6 +177,24 @@ export class ManagementApiEmulator {
     return this.requests.filter((r) => r.path === "/oauth/token");
   }
 
+  /** Back to an empty tenant with no faults (the server keeps running). */
+  reset(): void {
+    this.users.clear();
+    this.clients.clear();
+    this.actions.clear();
+    this.postLoginBindings = [];
+    this.exportJobs.clear();
+    this.tokens.clear();
+    this.latencyMs = 0;
+    this.outage = undefined;
+    this.rateLimitNext(0);
+    this.rateLimitBucket = undefined;
+    this.bucket = { tokens: 0, at: 0 };
+    this.exportPollsBeforeDone = 1;
+    this.beforeLink = undefined;
+    this.resetRecords();
+  }
+
   resetRecords(): void {
     this.requests.length = 0;
     this.tokensIssued.length = 0;
