@@ -281,6 +281,14 @@ describe("npm run backfill (the command)", () => {
     expect(tenant.requests).toEqual([]);
   });
 
+  test("credentials without read:users: says which scopes the backfill needs", async () => {
+    tenant.addClient({ clientId: "weak", clientSecret: "weak-secret", scopes: ["read:actions"] });
+    const result = await runScript("backfill", ["dev", "--dry-run", "--out", path.join(tmp(), "plan.jsonl")], cleanEnv({ ...creds(), AUTH0_CLIENT_ID: "weak", AUTH0_CLIENT_SECRET: "weak-secret" }));
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("POST jobs/users-exports: 403 Insufficient scope, expected any of: read:users");
+    expect(result.stderr).toContain("needs credentials whose application has read:users and update:users");
+  });
+
   async function planned(dir: string): Promise<string> {
     seedTenant(tenant);
     const planFile = path.join(dir, "plan.jsonl");

@@ -5,7 +5,7 @@ import * as os from "os";
 import * as path from "path";
 import type { ResolvedEnvironment } from "../../../stacks/config";
 import { managementClient } from "../management-client";
-import type { Credentials } from "../target";
+import { CliError, type Credentials } from "../target";
 import { applyPlan, formatApplyResult } from "./apply";
 import { formatSummary, planBackfill } from "./dry-run";
 import { exportLines, runExportJob } from "./export-job";
@@ -13,7 +13,7 @@ import { Journal } from "./journal";
 import { Pacer } from "./pacer";
 import { checkPlanFits, loadPlan } from "./plan-file";
 import { ProgressReporter } from "./progress";
-import { TenantApi } from "./tenant-api";
+import { TenantApi, TenantApiError } from "./tenant-api";
 
 export interface BackfillRun {
   mode: "dry-run" | "apply";
@@ -36,9 +36,21 @@ function tenantApi(run: BackfillRun): TenantApi {
   return new TenantApi(managementClient(run.credentials, { maxRetries: 0, timeoutInSeconds: 30 }), new Pacer({ maxPerSecond: run.maxPerSecond }));
 }
 
+/** Credentials problems end the run with what to fix; the journal keeps what was done. */
+function explain(err: unknown, where: string): never {
+  if (err instanceof TenantApiError && (err.status === 401 || err.status === 403)) {
+    throw new CliError(`${where}: ${err.message}. The backfill needs credentials whose application has read:users and update:users on the Management API.`);
+  }
+  throw err;
+}
+
 export async function runBackfill(run: BackfillRun): Promise<number> {
-  const log = run.log ?? ((line: string) => console.log(line));
   const where = `${run.environment.stackName} (${run.environment.tenant}) at ${run.credentials.domain}`;
+  return backfill(run, where).catch((err: unknown) => explain(err, where));
+}
+
+async function backfill(run: BackfillRun, where: string): Promise<number> {
+  const log = run.log ?? ((line: string) => console.log(line));
   if (run.mode === "dry-run") {
     const api = tenantApi(run);
     log(`Exporting the users of ${where}...`);
