@@ -69,7 +69,7 @@ export async function planBackfill(options: DryRunOptions): Promise<PlanSummary>
         kind: "cluster",
         id: emailDigest(email),
         email,
-        lookup: [...new Set(members.map((m) => m.email!.trim()))].sort(),
+        lookup: [...new Set(members.map((m) => m.email!))].sort(),
         members: members.map((m) => m.user_id).sort(),
         action: decision.action,
         ...(decision.action === "link" ? { primary: decision.primary, secondaries: decision.secondaries } : { reason: decision.reason }),
