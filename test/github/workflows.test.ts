@@ -66,6 +66,17 @@ describe.each(files)("%s", (file) => {
   });
 });
 
+test("an action is pinned to the same commit everywhere (one place to review an upgrade)", () => {
+  const pins = new Map<string, Set<string>>();
+  for (const f of files) {
+    for (const [, action, sha] of text(f).matchAll(/uses:\s*([\w.-]+\/[\w./-]+)@([0-9a-f]{40})/g)) {
+      pins.set(action, (pins.get(action) ?? new Set()).add(sha));
+    }
+  }
+  expect(pins.size).toBeGreaterThan(4);
+  for (const [action, shas] of pins) expect([action, shas.size]).toEqual([action, 1]);
+});
+
 test("all workflows use the same Node version, and it satisfies package.json engines", () => {
   const versions = new Set(files.map((f) => workflow(f).env?.NODE_VERSION).filter(Boolean));
   expect(versions.size).toBe(1);
