@@ -16,10 +16,13 @@ export async function main(args: string[]): Promise<number> {
   const stack = synthesizedStack(environment);
   const tf = findTerraform();
   const markdown = values.get("markdown");
-  const comment = { environment: environment.name, stackName: environment.stackName, runUrl: values.get("run-url"), commit: values.get("commit") };
+  const notes: string[] = [];
   if (environment.backend.type === "local" && process.env.CI) {
-    console.warn(`warning: ${environment.stackName} uses the local backend: in CI there is no state, so this plan starts from an empty tenant. Configure an s3 or cloud backend (README, "Running it in CI").`);
+    const note = `${environment.stackName} uses the local backend: in CI there is no state, so this plan starts from an empty tenant. Configure an s3 or cloud backend (README, "Running it in CI").`;
+    console.warn(`warning: ${note}`);
+    notes.push(note);
   }
+  const comment = { environment: environment.name, stackName: environment.stackName, runUrl: values.get("run-url"), commit: values.get("commit"), notes };
   try {
     const { summary, text } = await planStack(tf, stack, { color: !flags.has("no-color") && !process.env.CI });
     console.log(`\n${environment.stackName}: ${countsLine(summary)}`);

@@ -18,6 +18,8 @@ export const environments: EnvironmentConfig[] = [
   {
     name: "prod",
     tenant: "production tenant",
+    // Name the tenant so plan, deploy, verify and backfill refuse another tenant's credentials:
+    // domain: "acme.eu.auth0.com",
     // Move state off the laptop before the first production deploy, e.g.
     // backend: { type: "s3", bucket: "my-terraform-state", region: "eu-west-1" },
   },

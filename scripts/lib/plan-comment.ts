@@ -28,6 +28,8 @@ export interface PlanCommentInput {
   /** Link to the CI run, and the commit planned. */
   runUrl?: string;
   commit?: string;
+  /** Things the reader must know to read the plan right (for example, no state in CI). */
+  notes?: string[];
 }
 
 /** A code fence longer than any backtick run in the text, so the text cannot close it. */
@@ -53,6 +55,9 @@ export function planComment(input: PlanCommentInput): string {
   } else {
     const icon = summary.hazards.length > 0 ? ":rotating_light:" : ":memo:";
     lines.push(`### ${icon} ${title}: ${countsLine(summary)}`);
+  }
+  if (input.notes && input.notes.length > 0) {
+    lines.push("", "> [!NOTE]", ...input.notes.map((n) => `> ${n}`));
   }
   if (summary && summary.hazards.length > 0) {
     lines.push("", "> [!CAUTION]", "> **This plan breaks the post-login flow if applied as is.**");

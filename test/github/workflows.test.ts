@@ -116,9 +116,9 @@ describe("pull-request workflow", () => {
     expect(githubMatrix().map((e) => e.stack)).toEqual(["auth0-dev", "auth0-staging", "auth0-prod"]);
   });
 
-  test("forks get no plan and are told why; same-repository pull requests get the plan", () => {
-    expect(wf.jobs.plan.if).toBe("github.event.pull_request.head.repo.full_name == github.repository");
-    expect(wf.jobs["plan-skipped"].if).toBe("github.event.pull_request.head.repo.full_name != github.repository");
+  test("forks and Dependabot get no plan and are told why; other same-repository pull requests get the plan", () => {
+    expect(wf.jobs.plan.if).toBe("github.event.pull_request.head.repo.full_name == github.repository && github.actor != 'dependabot[bot]'");
+    expect(wf.jobs["plan-skipped"].if).toBe("github.event.pull_request.head.repo.full_name != github.repository || github.actor == 'dependabot[bot]'");
     expect(wf.jobs["plan-skipped"].permissions).toEqual({});
     expect(wf.jobs["plan-skipped"].steps[0].run).toContain("::notice title=Plan skipped::");
   });

@@ -128,6 +128,14 @@ describe("npm run plan / deploy / verify as processes", () => {
     expect(body).toContain("commit abcdef123456");
   });
 
+  test("in CI, a plan on the local backend says in the comment that it starts from no state", async () => {
+    const md = path.join(work, "plan.md");
+    const result = await runScript("plan", ["dev", "--markdown", md], fakeEnv(["create"], { CI: "true" }));
+    expect(result.code).toBe(0);
+    expect(calls().filter((c) => c.startsWith("init") || c.startsWith("plan"))).toEqual(["init -input=false", "plan -input=false -lock-timeout=5m -out=tfplan"]);
+    expect(fs.readFileSync(md, "utf8")).toContain("> [!NOTE]\n> auth0-dev uses the local backend: in CI there is no state, so this plan starts from an empty tenant.");
+  });
+
   test("a failing plan still writes a comment that says so, and exits 1", async () => {
     const md = path.join(work, "plan.md");
     const result = await runScript("plan", ["dev", "--markdown", md], fakeEnv(["create"], { FAKE_TF_FAIL: "plan" }));
