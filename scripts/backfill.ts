@@ -30,7 +30,7 @@ export async function main(args: string[]): Promise<number> {
   const stamp = new Date().toISOString().replace(/[:.]/g, "-");
   const planFile = path.resolve(values.get("apply") ?? values.get("out") ?? path.join(PROJECT_ROOT, ".backfill", environment.name, `plan-${stamp}.jsonl`));
   const mode = flags.has("dry-run") ? "dry-run" : "apply";
-  let stopping = false;
+  const stop = new AbortController();
   process.on("SIGINT", () => {
     if (mode === "dry-run") {
       // Nothing in the tenant changes during a dry run: stop now, leave no plan behind.
@@ -38,8 +38,8 @@ export async function main(args: string[]): Promise<number> {
       process.stderr.write("\nDry run interrupted: no plan written.\n");
       process.exit(EXIT_INTERRUPTED);
     }
-    if (stopping) process.exit(EXIT_INTERRUPTED); // a second Ctrl-C does not wait
-    stopping = true;
+    if (stop.signal.aborted) process.exit(EXIT_INTERRUPTED); // a second Ctrl-C does not wait
+    stop.abort();
     process.stderr.write("\nStopping after the request in flight (Ctrl-C again to quit at once)...\n");
   });
   return runBackfill({
@@ -49,7 +49,7 @@ export async function main(args: string[]): Promise<number> {
     planFile,
     maxAgeMs,
     maxPerSecond: maxRate,
-    shouldStop: () => stopping,
+    stop: stop.signal,
     progress: new ProgressReporter(),
   });
 }

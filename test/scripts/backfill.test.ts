@@ -239,6 +239,21 @@ describe("dry run and apply against a generated tenant", () => {
     expect(tenant.apiRequests().filter((r) => r.path.endsWith("/identities")).every((r) => r.status === 201)).toBe(true);
   });
 
+  test("Ctrl-C during a long rate-limit wait stops at once, without another request", async () => {
+    const { planFile } = await dryRun(tmp());
+    tenant.resetRecords();
+    tenant.rateLimitNext(1, { resetInSeconds: 45, useRetryAfter: true });
+    const run = startScript(path.join(__dirname, "..", "support", "backfill-host.ts"), [JSON.stringify({ environment, mode: "apply", planFile })], cleanEnv({ AUTH0_DOMAIN: tenant.domain, AUTH0_CLIENT_ID: "backfill", AUTH0_CLIENT_SECRET: "backfill-secret" }));
+    while (!tenant.apiRequests().some((r) => r.status === 429)) await new Promise((r) => setTimeout(r, 20));
+    const asked = Date.now();
+    run.child.kill("SIGINT");
+    const result = await run.done;
+    expect(result.code).toBe(130);
+    expect(Date.now() - asked).toBeLessThan(5000);
+    expect(tenant.apiRequests()).toHaveLength(1); // the 429, nothing after it
+    expect(result.stdout).toContain("Stopped before the end (interrupted)");
+  });
+
   test("under a tight rate limit the pacer follows the headers: no 429, everything linked", async () => {
     const { planFile } = await dryRun(tmp());
     tenant.rateLimitBucket = { capacity: 20, refillPerSecond: 20 };

@@ -16,10 +16,10 @@ interface HostArgs {
 
 const args = JSON.parse(process.argv[2]) as HostArgs;
 const environment = resolveEnvironments([args.environment])[0];
-let stopping = false;
+const stop = new AbortController();
 process.on("SIGINT", () => {
-  if (stopping) process.exit(EXIT_INTERRUPTED);
-  stopping = true;
+  if (stop.signal.aborted) process.exit(EXIT_INTERRUPTED);
+  stop.abort();
 });
 runBackfill({
   mode: args.mode,
@@ -29,7 +29,7 @@ runBackfill({
   maxAgeMs: args.maxAgeMs ?? 86_400_000,
   maxPerSecond: args.maxPerSecond,
   pollMs: args.pollMs ?? 20,
-  shouldStop: () => stopping,
+  stop: stop.signal,
 }).then(
   (code) => process.exit(code),
   (err: Error) => {

@@ -7,7 +7,7 @@ import { decideCluster } from "./cluster";
 import type { Journal } from "./journal";
 import type { ClusterLine, LoadedPlan } from "./plan-file";
 import type { ProgressReporter, ProgressState } from "./progress";
-import { TenantApiError, type TenantApi } from "./tenant-api";
+import { Stopped, TenantApiError, type TenantApi } from "./tenant-api";
 
 export type ClusterOutcome =
   | "linked"
@@ -40,8 +40,8 @@ export interface ApplyOptions {
   journal: Journal;
   policy: LinkingPolicy;
   progress?: ProgressReporter;
-  /** Checked between requests: true stops cleanly after the request in flight. */
-  shouldStop?: () => boolean;
+  /** Aborted by Ctrl-C: stops cleanly after the request in flight (waits end at once). */
+  stop?: AbortSignal;
 }
 
 /** Auth0 refuses to change credentials or scopes mid-run: no point going on. */
@@ -49,7 +49,6 @@ function isFatal(err: unknown): boolean {
   return err instanceof TenantApiError && (err.status === 401 || err.status === 403);
 }
 
-class Stop extends Error {}
 
 export async function applyPlan(options: ApplyOptions): Promise<ApplyResult> {
   const { plan, api, journal, policy } = options;
@@ -57,7 +56,7 @@ export async function applyPlan(options: ApplyOptions): Promise<ApplyResult> {
   const result: ApplyResult = { outcomes: {}, linksMade: 0, linksResumed: 0, linksDropped: 0, newAccounts: 0, failures: [], stopped: false, requests: 0, rateLimited: 0, elapsedMs: 0 };
   const state: ProgressState = { clustersDone: 0, clustersTotal: plan.end.clusters, links: 0, linksTotal: plan.end.links, startedAt: started, resumedLinks: 0 };
   const checkStop = () => {
-    if (options.shouldStop?.()) throw new Stop();
+    if (options.stop?.aborted) throw new Stopped();
   };
   const count = (outcome: string) => (result.outcomes[outcome] = (result.outcomes[outcome] ?? 0) + 1);
 
@@ -104,7 +103,7 @@ export async function applyPlan(options: ApplyOptions): Promise<ApplyResult> {
       try {
         await api.link(primary.user_id, mainIdentity(secondary));
       } catch (err) {
-        if (isFatal(err)) throw err;
+        if (isFatal(err) || err instanceof Stopped) throw err;
         // A login may have linked it meanwhile: that is success, anything else is a failure.
         const status = err instanceof TenantApiError ? err.status : undefined;
         const now = status === 400 || status === 409 ? await api.getUser(primary.user_id).catch(() => undefined) : undefined;
@@ -139,7 +138,7 @@ export async function applyPlan(options: ApplyOptions): Promise<ApplyResult> {
       try {
         outcome = await applyCluster(cluster);
       } catch (err) {
-        if (err instanceof Stop || isFatal(err)) throw err;
+        if (err instanceof Stopped || isFatal(err)) throw err;
         outcome = "failed";
         result.failures.push(`cluster ${cluster.id}: ${(err as Error).message}`);
       }
@@ -150,7 +149,7 @@ export async function applyPlan(options: ApplyOptions): Promise<ApplyResult> {
       options.progress?.update(state);
     }
   } catch (err) {
-    if (!(err instanceof Stop)) throw err;
+    if (!(err instanceof Stopped)) throw err;
     result.stopped = true;
   } finally {
     options.progress?.update(state, true);

@@ -13,7 +13,7 @@ import { Journal } from "./journal";
 import { Pacer } from "./pacer";
 import { checkPlanFits, loadPlan } from "./plan-file";
 import { ProgressReporter } from "./progress";
-import { TenantApi, TenantApiError } from "./tenant-api";
+import { sleepUnlessStopped, TenantApi, TenantApiError } from "./tenant-api";
 
 export interface BackfillRun {
   mode: "dry-run" | "apply";
@@ -24,7 +24,8 @@ export interface BackfillRun {
   maxAgeMs: number;
   maxPerSecond?: number;
   pollMs?: number;
-  shouldStop?: () => boolean;
+  /** Aborted by Ctrl-C. */
+  stop?: AbortSignal;
   log?: (line: string) => void;
   progress?: ProgressReporter;
 }
@@ -33,7 +34,8 @@ export const EXIT_INTERRUPTED = 130;
 
 function tenantApi(run: BackfillRun): TenantApi {
   // The SDK's own retries are off: TenantApi retries with the pacer and the rate-limit headers.
-  return new TenantApi(managementClient(run.credentials, { maxRetries: 0, timeoutInSeconds: 30 }), new Pacer({ maxPerSecond: run.maxPerSecond }));
+  const pacer = new Pacer({ maxPerSecond: run.maxPerSecond, sleep: (ms) => sleepUnlessStopped(ms, run.stop) });
+  return new TenantApi(managementClient(run.credentials, { maxRetries: 0, timeoutInSeconds: 30 }), pacer, run.stop);
 }
 
 /** Credentials problems end the run with what to fix; the journal keeps what was done. */
@@ -79,7 +81,7 @@ async function backfill(run: BackfillRun, where: string): Promise<number> {
   const journal = Journal.open(`${run.planFile}.journal`, plan.id);
   const resuming = journal.done.size > 0 || journal.linked.size > 0;
   log(`Applying ${run.planFile} to ${where}: ${plan.end.links} links in ${plan.end.clusters} clusters${resuming ? ` (resuming: ${journal.done.size} clusters already done)` : ""}`);
-  const result = await applyPlan({ plan, api: tenantApi(run), journal, policy: run.environment.policy, progress: run.progress, shouldStop: run.shouldStop });
+  const result = await applyPlan({ plan, api: tenantApi(run), journal, policy: run.environment.policy, progress: run.progress, stop: run.stop });
   log(formatApplyResult(result));
   if (result.stopped) return EXIT_INTERRUPTED;
   return result.failures.length > 0 ? 1 : 0;

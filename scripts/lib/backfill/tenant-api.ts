@@ -10,6 +10,28 @@ const RATE_LIMIT_RETRIES = 8;
 const MAX_RATE_LIMIT_WAIT_MS = 60_000;
 const TRANSIENT_RETRIES = 3;
 
+/** The operator asked to stop: raised instead of sending the next request. */
+export class Stopped extends Error {
+  constructor() {
+    super("stopped by the operator");
+    this.name = "Stopped";
+  }
+}
+
+/** A sleep that ends early when `signal` aborts (Ctrl-C during a rate-limit wait). */
+export function sleepUnlessStopped(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    }
+    signal?.addEventListener("abort", done, { once: true });
+  });
+}
+
 export class TenantApiError extends Error {
   constructor(readonly what: string, readonly status: number | undefined, detail: string) {
     super(`${what}: ${status ?? "no answer"} ${detail}`.trim());
@@ -30,15 +52,21 @@ export class TenantApi {
   requests = 0;
   rateLimited = 0;
 
+  private readonly sleep: (ms: number) => Promise<void>;
+
   constructor(
     private readonly client: ManagementClient,
     readonly pacer: Pacer,
-    private readonly sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
-  ) {}
+    /** Aborted when the operator stops: waits end early and no further request is sent. */
+    private readonly stop?: AbortSignal,
+  ) {
+    this.sleep = (ms) => sleepUnlessStopped(ms, stop);
+  }
 
   private async call<T>(what: string, send: () => RawResponsePromise<T>): Promise<T> {
     for (let attempt = 0; ; attempt++) {
       await this.pacer.beforeRequest();
+      if (this.stop?.aborted) throw new Stopped();
       this.requests++;
       try {
         const { data, rawResponse } = await send().withRawResponse();
@@ -52,10 +80,12 @@ export class TenantApi {
           const wait = rateLimitWait(failure.headers, Date.now()) ?? 1000 * 2 ** Math.min(attempt, 5);
           if (attempt < RATE_LIMIT_RETRIES && wait <= MAX_RATE_LIMIT_WAIT_MS) {
             await this.sleep(wait);
+            if (this.stop?.aborted) throw new Stopped();
             continue;
           }
         } else if ((failure.status === undefined || failure.status >= 500) && attempt < TRANSIENT_RETRIES) {
           await this.sleep(500 * 2 ** attempt);
+          if (this.stop?.aborted) throw new Stopped();
           continue;
         }
         throw new TenantApiError(what, failure.status, failure.message);
