@@ -164,7 +164,9 @@ async function backfillRate(): Promise<void> {
     const span = (Math.max(...times) - Math.min(...times)) / 1000;
     if (result.code !== 0) throw new Error(`backfill apply failed: ${result.stdout}${result.stderr}`);
     row(`backfill apply, ${links} links against a ${limit} req/s bucket (burst 20): links/s`, `${(links / seconds).toFixed(1)} links/s (${api.length} requests, 3 per link)`);
-    row(`backfill apply: requests/s achieved vs the limit`, `${(api.length / span).toFixed(1)} req/s of ${limit} (${api.filter((r) => r.status === 429).length} answered 429)`, `close to ${limit}, no 429`);
+    // The bucket starts full: past its burst, the rate is what the refill allows.
+    const sustained = (api.length - 20) / span;
+    row(`backfill apply: requests/s achieved vs the limit`, `${(api.length / span).toFixed(1)} req/s overall, ${sustained.toFixed(1)} sustained past the burst, limit ${limit} (${api.filter((r) => r.status === 429).length} answered 429)`, `close to ${limit}, no 429`);
   } finally {
     await tenant.stop();
   }
