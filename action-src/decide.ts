@@ -221,6 +221,14 @@ export function mergeMetadata(primary: Account, secondaries: Account[], marker?:
   return patch.app_metadata || patch.user_metadata ? patch : undefined;
 }
 
+/** Why an account cannot be linked under `email` (normalised), or undefined when it can. */
+export function ineligibility(account: Account, email: string, policy: LinkingPolicy): IgnoredAccount["reason"] | undefined {
+  if (typeof account.email !== "string" || normalizeEmail(account.email) !== email) return "ineligible.email_mismatch";
+  if (policy.excludedConnections.includes(connectionOf(account) ?? "")) return "ineligible.excluded_connection";
+  if (!isVerified(account, policy)) return "ineligible.unverified";
+  return undefined;
+}
+
 /**
  * Decides what to link for the user who just logged in.
  * `candidates` are the users Auth0 returned for the email (the current user may be among them).
@@ -238,15 +246,9 @@ export function decideLinks(current: Account, candidates: Account[], policy: Lin
       // The current identity is already a secondary of this user (a concurrent login linked it).
       return { kind: "switch", reason: "link.already_linked", primary: candidate.user_id, ignored };
     }
-    if (typeof candidate.email !== "string" || normalizeEmail(candidate.email) !== email) {
-      ignored.push({ user_id: candidate.user_id, reason: "ineligible.email_mismatch" });
-    } else if (policy.excludedConnections.includes(connectionOf(candidate) ?? "")) {
-      ignored.push({ user_id: candidate.user_id, reason: "ineligible.excluded_connection" });
-    } else if (!isVerified(candidate, policy)) {
-      ignored.push({ user_id: candidate.user_id, reason: "ineligible.unverified" });
-    } else {
-      eligible.push(candidate);
-    }
+    const reason = ineligibility(candidate, email, policy);
+    if (reason) ignored.push({ user_id: candidate.user_id, reason });
+    else eligible.push(candidate);
   }
   if (eligible.length === 0) return { kind: "none", reason: "none.no_candidates", ignored };
 

@@ -1,7 +1,7 @@
 // One duplicate cluster (the accounts sharing a normalised email) and what the policy does with
 // it. The rules are the Action's own (action-src/decide.ts): the backfill never decides
 // differently from a login by any member of the cluster.
-import { connectionOf, decideLinks, isVerified, normalizeEmail, type Account, type IgnoredAccount } from "../../../action-src/decide";
+import { decideLinks, ineligibility, normalizeEmail, type Account, type IgnoredAccount } from "../../../action-src/decide";
 import type { LinkingPolicy } from "../../../action-src/policy";
 
 /** The fields the export job delivers for each user (and the backfill keeps). */
@@ -30,15 +30,9 @@ export function decideCluster(members: Account[], policy: LinkingPolicy): Cluste
   const eligible: Account[] = [];
   const email = normalizeEmail(members[0]?.email ?? "");
   for (const member of [...members].sort((a, b) => (a.user_id < b.user_id ? -1 : a.user_id > b.user_id ? 1 : 0))) {
-    if (typeof member.email !== "string" || normalizeEmail(member.email) !== email) {
-      ignored.push({ user_id: member.user_id, reason: "ineligible.email_mismatch" });
-    } else if (policy.excludedConnections.includes(connectionOf(member) ?? "")) {
-      ignored.push({ user_id: member.user_id, reason: "ineligible.excluded_connection" });
-    } else if (!isVerified(member, policy)) {
-      ignored.push({ user_id: member.user_id, reason: "ineligible.unverified" });
-    } else {
-      eligible.push(member);
-    }
+    const reason = ineligibility(member, email, policy);
+    if (reason) ignored.push({ user_id: member.user_id, reason });
+    else eligible.push(member);
   }
   if (eligible.length < 2) return { action: "skip", reason: "skip.not_enough_eligible", ignored };
   const plan = decideLinks(eligible[0], eligible.slice(1), policy);
