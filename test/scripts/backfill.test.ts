@@ -262,6 +262,7 @@ describe("dry run and apply against a generated tenant", () => {
     expect(applied.code).toBe(0);
     expect(applied.stdout).toContain("links made now            30");
     expect(tenant.apiRequests().filter((r) => r.status === 429)).toEqual([]);
+    expect(applied.stdout).toMatch(/requests +\d+ in [\d.]+ s, [\d.]+ s of it waiting for the rate limit \(bucket of 20\)/);
   });
 });
 

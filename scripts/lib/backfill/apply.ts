@@ -31,6 +31,9 @@ export interface ApplyResult {
   stopped: boolean;
   requests: number;
   rateLimited: number;
+  /** Time spent waiting for the rate limit to refill, and the bucket size the tenant reported. */
+  pacedMs: number;
+  bucket: number | undefined;
   elapsedMs: number;
 }
 
@@ -53,7 +56,7 @@ function isFatal(err: unknown): boolean {
 export async function applyPlan(options: ApplyOptions): Promise<ApplyResult> {
   const { plan, api, journal, policy } = options;
   const started = Date.now();
-  const result: ApplyResult = { outcomes: {}, linksMade: 0, linksResumed: 0, linksDropped: 0, newAccounts: 0, failures: [], stopped: false, requests: 0, rateLimited: 0, elapsedMs: 0 };
+  const result: ApplyResult = { outcomes: {}, linksMade: 0, linksResumed: 0, linksDropped: 0, newAccounts: 0, failures: [], stopped: false, requests: 0, rateLimited: 0, pacedMs: 0, bucket: undefined, elapsedMs: 0 };
   const state: ProgressState = { clustersDone: 0, clustersTotal: plan.end.clusters, links: 0, linksTotal: plan.end.links, startedAt: started, resumedLinks: 0 };
   const checkStop = () => {
     if (options.stop?.aborted) throw new Stopped();
@@ -155,6 +158,8 @@ export async function applyPlan(options: ApplyOptions): Promise<ApplyResult> {
     options.progress?.update(state, true);
     result.requests = api.requests;
     result.rateLimited = api.rateLimited;
+    result.pacedMs = api.pacer.waitedMs;
+    result.bucket = api.pacer.limit;
     result.elapsedMs = Date.now() - started;
   }
   return result;
@@ -170,7 +175,8 @@ export function formatApplyResult(r: ApplyResult): string {
   ];
   if (r.linksDropped) lines.push(`  planned links not made    ${n(r.linksDropped)} (the member is gone or no longer eligible)`);
   if (r.newAccounts) lines.push(`  accounts newer than the plan ${n(r.newAccounts)} (left for the Action at their next login)`);
-  lines.push(`  requests                  ${n(r.requests)} in ${(r.elapsedMs / 1000).toFixed(1)} s${r.rateLimited ? `, ${n(r.rateLimited)} answered 429 and retried` : ""}`);
+  const paced = r.pacedMs > 0 ? `, ${(r.pacedMs / 1000).toFixed(1)} s of it waiting for the rate limit${r.bucket ? ` (bucket of ${n(r.bucket)})` : ""}` : "";
+  lines.push(`  requests                  ${n(r.requests)} in ${(r.elapsedMs / 1000).toFixed(1)} s${paced}${r.rateLimited ? `, ${n(r.rateLimited)} answered 429 and retried` : ""}`);
   for (const f of r.failures.slice(0, 20)) lines.push(`  FAILED ${f}`);
   if (r.failures.length > 20) lines.push(`  ... and ${r.failures.length - 20} more failures`);
   return lines.join("\n");

@@ -4,7 +4,7 @@ import * as path from "path";
 import { emailDigest } from "../../../action-src/decide";
 import type { LinkingPolicy } from "../../../action-src/policy";
 import { decideCluster, toAccount } from "./cluster";
-import { clustersIn, DEFAULT_BUCKETS, partitionUsers, type PartitionCounts } from "./partition";
+import { clustersIn, DEFAULT_BUCKETS, partitionUsers, writeLine, type PartitionCounts } from "./partition";
 import { PLAN_FORMAT, policyDigest, type ClusterLine, type PlanEnd, type PlanHeader } from "./plan-file";
 
 export interface PlanSummary {
@@ -24,6 +24,7 @@ export interface PlanSummary {
 
 export interface DryRunOptions {
   lines: AsyncIterable<string>;
+  /** Where the partition files go (a fresh directory inside it, removed at the end). */
   workDir: string;
   planFile: string;
   environment: string;
@@ -37,13 +38,9 @@ export interface DryRunOptions {
 
 const bump = (counts: Record<string, number>, key: string, by = 1) => (counts[key] = (counts[key] ?? 0) + by);
 
-async function write(stream: fs.WriteStream, line: string): Promise<void> {
-  if (!stream.write(line)) await new Promise<void>((resolve) => stream.once("drain", resolve));
-}
-
 export async function planBackfill(options: DryRunOptions): Promise<PlanSummary> {
   const buckets = options.buckets ?? DEFAULT_BUCKETS;
-  const partDir = path.join(options.workDir, `partitions-${process.pid}-${Date.now()}`);
+  const partDir = fs.mkdtempSync(path.join(options.workDir, "linking-partitions-"));
   const source = await partitionUsers(options.lines, partDir, buckets);
   const header: PlanHeader = {
     kind: "header",
@@ -62,7 +59,7 @@ export async function planBackfill(options: DryRunOptions): Promise<PlanSummary>
   const tmp = `${options.planFile}.partial`;
   const out = fs.createWriteStream(tmp, { mode: 0o600 });
   try {
-    await write(out, `${JSON.stringify(header)}\n`);
+    await writeLine(out, `${JSON.stringify(header)}\n`);
     for await (const { email, members } of clustersIn(partDir, buckets)) {
       const decision = decideCluster(members.map(toAccount), options.policy);
       const line: ClusterLine = {
@@ -75,7 +72,7 @@ export async function planBackfill(options: DryRunOptions): Promise<PlanSummary>
         ...(decision.action === "link" ? { primary: decision.primary, secondaries: decision.secondaries } : { reason: decision.reason }),
         ignored: decision.ignored,
       };
-      await write(out, `${JSON.stringify(line)}\n`);
+      await writeLine(out, `${JSON.stringify(line)}\n`);
       summary.clusters++;
       summary.accountsInClusters += members.length;
       bump(summary.bySize, members.length >= 5 ? "5+" : String(members.length));
@@ -90,7 +87,7 @@ export async function planBackfill(options: DryRunOptions): Promise<PlanSummary>
       }
     }
     const end: PlanEnd = { kind: "end", clusters: summary.clusters, links: summary.links };
-    await write(out, `${JSON.stringify(end)}\n`);
+    await writeLine(out, `${JSON.stringify(end)}\n`);
   } finally {
     await new Promise<void>((resolve) => out.end(resolve));
     fs.rmSync(partDir, { recursive: true, force: true });

@@ -42,11 +42,8 @@ export class Pacer {
     if (wait > 0) {
       this.waitedMs += wait;
       await this.sleep(wait);
-      // The bucket refilled by the reset; the next answer says by how much.
-      if (this.remaining !== undefined && this.remaining <= 0) this.remaining = undefined;
     }
     this.lastAt = this.now();
-    if (this.remaining !== undefined) this.remaining--;
   }
 
   observe(headers: RateHeaders | undefined): void {

@@ -21,7 +21,8 @@ function bucketOf(email: string, buckets: number): number {
   return createHash("md5").update(email).digest().readUInt32BE(0) % buckets;
 }
 
-async function write(stream: fs.WriteStream, line: string): Promise<void> {
+/** Writes honouring backpressure, so a fast reader never buffers the export in memory. */
+export async function writeLine(stream: fs.WriteStream, line: string): Promise<void> {
   if (!stream.write(line)) await new Promise<void>((resolve) => stream.once("drain", resolve));
 }
 
@@ -50,7 +51,7 @@ export async function partitionUsers(lines: AsyncIterable<string>, dir: string, 
         continue;
       }
       const kept: ExportedUser = { user_id: user.user_id, email: user.email, email_verified: user.email_verified, created_at: user.created_at, identities: user.identities?.map((i) => ({ connection: i.connection, provider: i.provider, user_id: i.user_id })) };
-      await write(streams[bucketOf(normalizeEmail(user.email), buckets)], `${JSON.stringify(kept)}\n`);
+      await writeLine(streams[bucketOf(normalizeEmail(user.email), buckets)], `${JSON.stringify(kept)}\n`);
     }
   } finally {
     await Promise.all(streams.map((s) => new Promise<void>((resolve, reject) => s.end((err?: Error | null) => (err ? reject(err) : resolve())))));

@@ -2,7 +2,6 @@
 // dry run (export -> plan file + summary) or apply (plan file -> links, journalled).
 import * as fs from "fs";
 import * as os from "os";
-import * as path from "path";
 import type { ResolvedEnvironment } from "../../../stacks/config";
 import { managementClient } from "../management-client";
 import { CliError, type Credentials } from "../target";
@@ -59,7 +58,7 @@ async function backfill(run: BackfillRun, where: string): Promise<number> {
     const { jobId, location } = await runExportJob(api, { pollMs: run.pollMs, onStatus: (status, percent) => log(`  export job: ${status}${percent !== undefined ? ` ${percent}%` : ""}`) });
     const summary = await planBackfill({
       lines: exportLines(location),
-      workDir: fs.mkdtempSync(path.join(os.tmpdir(), "linking-backfill-")),
+      workDir: os.tmpdir(),
       planFile: run.planFile,
       environment: run.environment.name,
       stack: run.environment.stackName,
