@@ -4,7 +4,7 @@
 // that removes the bound Action is applied in two steps (binding first), as Auth0 requires.
 import * as readline from "readline";
 import { countsLine, type PlanSummary } from "./lib/plan-summary";
-import { PLAN_FILE, planStack } from "./lib/stack-plan";
+import { initStack, PLAN_FILE, planStack } from "./lib/stack-plan";
 import { CliError, credentialsFor, findEnvironment, parseOptions, runCommand, synthesizedStack } from "./lib/target";
 import { checkSynthIsCurrent } from "./lib/synth-freshness";
 import { findTerraform } from "./lib/terraform";
@@ -34,6 +34,7 @@ export async function main(args: string[]): Promise<number> {
   const color = !flags.has("no-color") && !process.env.CI;
   const colorArgs = color ? [] : ["-no-color"];
 
+  await initStack(tf, stack, { color });
   const first = await planStack(tf, stack, { color });
   const { summary } = first;
   console.log(`\n${environment.stackName} (${environment.tenant}): ${countsLine(summary)}`);

@@ -4,7 +4,7 @@
 import * as fs from "fs";
 import { planComment } from "./lib/plan-comment";
 import { countsLine } from "./lib/plan-summary";
-import { planStack } from "./lib/stack-plan";
+import { initStack, planStack } from "./lib/stack-plan";
 import { CliError, credentialsFor, findEnvironment, parseOptions, runCommand, synthesizedStack } from "./lib/target";
 import { findTerraform, TerraformFailed } from "./lib/terraform";
 
@@ -24,7 +24,9 @@ export async function main(args: string[]): Promise<number> {
   }
   const comment = { environment: environment.name, stackName: environment.stackName, runUrl: values.get("run-url"), commit: values.get("commit"), notes };
   try {
-    const { summary, text } = await planStack(tf, stack, { color: !flags.has("no-color") && !process.env.CI });
+    const color = !flags.has("no-color") && !process.env.CI;
+    await initStack(tf, stack, { color });
+    const { summary, text } = await planStack(tf, stack, { color });
     console.log(`\n${environment.stackName}: ${countsLine(summary)}`);
     for (const h of summary.hazards) console.log(`  !! ${h.code}: ${h.message}`);
     if (markdown) fs.writeFileSync(markdown, planComment({ ...comment, summary, planText: text }));

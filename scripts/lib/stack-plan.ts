@@ -1,4 +1,4 @@
-// terraform init + plan -out in one synthesized stack, and what that plan does.
+// terraform init and plan -out in one synthesized stack, and what that plan does.
 import { summarizePlan, type PlanSummary } from "./plan-summary";
 import type { SynthesizedStack } from "./target";
 import type { Terraform } from "./terraform";
@@ -11,9 +11,13 @@ export interface StackPlan {
   text: string;
 }
 
+/** terraform init: once per command, before any plan. */
+export async function initStack(tf: Terraform, stack: SynthesizedStack, options: { color: boolean }): Promise<void> {
+  await tf.run(stack.dir, ["init", "-input=false", ...(options.color ? [] : ["-no-color"])]);
+}
+
 export async function planStack(tf: Terraform, stack: SynthesizedStack, options: { color: boolean; targets?: string[] }): Promise<StackPlan> {
   const color = options.color ? [] : ["-no-color"];
-  await tf.run(stack.dir, ["init", "-input=false", ...color]);
   const targets = (options.targets ?? []).map((t) => `-target=${t}`);
   await tf.run(stack.dir, ["plan", "-input=false", "-lock-timeout=5m", `-out=${PLAN_FILE}`, ...targets, ...color]);
   const json = await tf.capture(stack.dir, ["show", "-json", PLAN_FILE]);

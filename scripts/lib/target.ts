@@ -3,10 +3,11 @@
 // fails at once with what to set or run; nothing has happened when one fails.
 import * as fs from "fs";
 import * as path from "path";
+import { PROJECT_ROOT } from "../../stacks/action-bundle";
 import { resolveEnvironments, type ResolvedEnvironment } from "../../stacks/config";
 import { environments } from "../../stacks/environments";
 
-export const PROJECT_ROOT = path.resolve(__dirname, "..", "..");
+export { PROJECT_ROOT };
 
 /** An operator error: printed as is, exit code 1, no stack trace. */
 export class CliError extends Error {

@@ -33,7 +33,8 @@ export interface Check {
 }
 
 const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
-const LINKING_REF = "${auth0_action.linking_action.id}";
+/** How the synthesized binding refers to the linking Action (resolved only at apply). */
+export const LINKING_REF = "${auth0_action.linking_action.id}";
 const LINKING_NAME_REF = "${auth0_action.linking_action.name}";
 
 function resource(json: SynthesizedJson, type: string, name: string): Record<string, any> | undefined {

@@ -16,6 +16,9 @@ import { cleanEnv, runScript, startScript } from "../support/run-script";
 const policy = resolvePolicy({ excludedConnections: [EXCLUDED] });
 /** The operator's credentials: the deploy application plus read:users/update:users. */
 const BACKFILL_CLIENT = { clientId: "backfill", clientSecret: "backfill-secret", scopes: ["read:users", "update:users"] };
+/** The AUTH0_* variables of BACKFILL_CLIENT for a tenant. */
+const credentialsFor = (tenant: ManagementApiEmulator) => ({ AUTH0_DOMAIN: tenant.domain, AUTH0_CLIENT_ID: BACKFILL_CLIENT.clientId, AUTH0_CLIENT_SECRET: BACKFILL_CLIENT.clientSecret });
+const HOST = path.join(__dirname, "..", "support", "backfill-host.ts");
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), "linking-backfill-test-"));
 const account = (user_id: string, extra: Partial<Account> = {}): Account => ({
   user_id,
@@ -146,7 +149,7 @@ describe("dry run and apply against a generated tenant", () => {
 
   const environment: EnvironmentConfig = { name: "dev", tenant: "development tenant", policy: { excludedConnections: [EXCLUDED] } };
   const host = (args: Record<string, unknown>) =>
-    runScript(path.join(__dirname, "..", "support", "backfill-host.ts"), [JSON.stringify({ environment, ...args })], cleanEnv({ AUTH0_DOMAIN: tenant.domain, AUTH0_CLIENT_ID: "backfill", AUTH0_CLIENT_SECRET: "backfill-secret" }));
+    runScript(HOST, [JSON.stringify({ environment, ...args })], cleanEnv(credentialsFor(tenant)));
 
   async function dryRun(dir: string) {
     const planFile = path.join(dir, "plan.jsonl");
@@ -243,7 +246,7 @@ describe("dry run and apply against a generated tenant", () => {
     const { planFile } = await dryRun(tmp());
     tenant.resetRecords();
     tenant.rateLimitNext(1, { resetInSeconds: 45, useRetryAfter: true });
-    const run = startScript(path.join(__dirname, "..", "support", "backfill-host.ts"), [JSON.stringify({ environment, mode: "apply", planFile })], cleanEnv({ AUTH0_DOMAIN: tenant.domain, AUTH0_CLIENT_ID: "backfill", AUTH0_CLIENT_SECRET: "backfill-secret" }));
+    const run = startScript(HOST, [JSON.stringify({ environment, mode: "apply", planFile })], cleanEnv(credentialsFor(tenant)));
     while (!tenant.apiRequests().some((r) => r.status === 429)) await new Promise((r) => setTimeout(r, 20));
     const asked = Date.now();
     run.child.kill("SIGINT");
@@ -268,7 +271,7 @@ describe("dry run and apply against a generated tenant", () => {
 
 describe("npm run backfill (the command)", () => {
   const tenant = new ManagementApiEmulator();
-  const creds = () => ({ AUTH0_DOMAIN: tenant.domain, AUTH0_CLIENT_ID: "backfill", AUTH0_CLIENT_SECRET: "backfill-secret" });
+  const creds = () => credentialsFor(tenant);
   beforeAll(async () => {
     await tenant.start();
   });

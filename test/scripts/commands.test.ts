@@ -5,7 +5,7 @@ import * as os from "os";
 import * as path from "path";
 import { credentialsFor, findEnvironment, CliError } from "../../scripts/lib/target";
 import { cleanEnv, runScript } from "../support/run-script";
-import { configured, synthEnvironment } from "../support/synth";
+import { configured, synthEnvironment, writeSynthOutdir } from "../support/synth";
 
 const all = configured();
 const dev = all.find((e) => e.name === "dev")!;
@@ -66,10 +66,8 @@ describe("npm run plan / deploy / verify as processes", () => {
   const synthJson = synthEnvironment(dev).tf;
 
   beforeAll(() => {
-    outdir = fs.mkdtempSync(path.join(os.tmpdir(), "linking-out-"));
+    outdir = writeSynthOutdir(synthJson, "auth0-dev");
     emptyOutdir = fs.mkdtempSync(path.join(os.tmpdir(), "linking-empty-"));
-    fs.mkdirSync(path.join(outdir, "stacks", "auth0-dev"), { recursive: true });
-    fs.writeFileSync(path.join(outdir, "stacks", "auth0-dev", "cdk.tf.json"), JSON.stringify(synthJson));
   });
   beforeEach(() => {
     work = fs.mkdtempSync(path.join(os.tmpdir(), "linking-tf-"));
@@ -203,11 +201,7 @@ describe("npm run plan / deploy / verify as processes", () => {
   });
 
   test("deploy refuses a stale synth and, in CI, a local backend", async () => {
-    const stale = fs.mkdtempSync(path.join(os.tmpdir(), "linking-stale-"));
-    fs.mkdirSync(path.join(stale, "stacks", "auth0-dev"), { recursive: true });
-    const json = JSON.parse(JSON.stringify(synthJson));
-    json.resource.auth0_action.linking_action.code += "\n// older";
-    fs.writeFileSync(path.join(stale, "stacks", "auth0-dev", "cdk.tf.json"), JSON.stringify(json));
+    const stale = writeSynthOutdir(synthJson, "auth0-dev", { stale: true });
     const staleRun = await runScript("deploy", ["dev", "--auto-approve"], fakeEnv(["update"], { LINKING_OUTDIR: stale }));
     expect(staleRun.code).toBe(1);
     expect(staleRun.stderr).toContain('cdktf.out is older than action-src/ (the synthesized Action code differs from a fresh bundle). Run "npm run synth" first.');

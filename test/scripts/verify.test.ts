@@ -1,11 +1,8 @@
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
 import { compareTenant, expectedFromSynth, type LiveTenant } from "../../scripts/lib/verify-tenant";
 import { deploySynthesizedStack, DEPLOYER } from "../support/deployed-tenant";
 import { ManagementApiEmulator } from "../support/management-api";
 import { cleanEnv, runScript } from "../support/run-script";
-import { configured, synthConfig, synthEnvironment, type TerraformJson } from "../support/synth";
+import { configured, synthConfig, synthEnvironment, writeSynthOutdir, type TerraformJson } from "../support/synth";
 
 const dev = configured().find((e) => e.name === "dev")!;
 const { tf } = synthEnvironment(dev);
@@ -71,9 +68,7 @@ describe("npm run verify against the Management API emulation, with the real aut
 
   beforeAll(async () => {
     await tenant.start();
-    outdir = fs.mkdtempSync(path.join(os.tmpdir(), "linking-synth-"));
-    fs.mkdirSync(path.join(outdir, "stacks", "auth0-dev"), { recursive: true });
-    fs.writeFileSync(path.join(outdir, "stacks", "auth0-dev", "cdk.tf.json"), JSON.stringify(tf));
+    outdir = writeSynthOutdir(tf, "auth0-dev");
   });
   afterAll(() => tenant.stop());
   beforeEach(() => {
@@ -114,12 +109,7 @@ describe("npm run verify against the Management API emulation, with the real aut
   });
 
   test("a synth older than action-src/ is refused before the tenant is read", async () => {
-    const stale = fs.mkdtempSync(path.join(os.tmpdir(), "linking-stale-"));
-    fs.mkdirSync(path.join(stale, "stacks", "auth0-dev"), { recursive: true });
-    const json = JSON.parse(JSON.stringify(tf));
-    json.resource.auth0_action.linking_action.code += "\n// older";
-    fs.writeFileSync(path.join(stale, "stacks", "auth0-dev", "cdk.tf.json"), JSON.stringify(json));
-    const result = await verify({ LINKING_OUTDIR: stale });
+    const result = await verify({ LINKING_OUTDIR: writeSynthOutdir(tf, "auth0-dev", { stale: true }) });
     expect(result.code).toBe(1);
     expect(result.stderr).toContain("cdktf.out is older than action-src/");
     expect(tenant.requests).toEqual([]);

@@ -1,12 +1,12 @@
 // Puts what a synthesized stack describes into the Management API emulation, as a successful
 // `terraform apply` would leave the tenant, so `verify` can be run against it and then drifted.
 import { createHash } from "crypto";
+import { LINKING_REF } from "../../scripts/lib/verify-tenant";
 import type { TerraformJson } from "./synth";
 import type { EmulatedAction, ManagementApiEmulator } from "./management-api";
 
 export const DEPLOYER = { clientId: "terraform-deployer", clientSecret: "deployer-secret-for-tests", scopes: ["read:actions", "read:clients", "read:client_grants"], name: "Terraform deploy" };
 
-const LINKING_REF = "${auth0_action.linking_action.id}";
 
 function uuidFrom(text: string): string {
   const h = createHash("sha256").update(text).digest("hex");

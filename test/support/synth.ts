@@ -1,5 +1,8 @@
 // Synthesizes TenantStacks in memory with cdktf's testing helpers.
 import { Testing } from "cdktf";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import { actionBundle } from "../../stacks/action-bundle";
 import { resolveEnvironments, type EnvironmentConfig, type ResolvedEnvironment } from "../../stacks/config";
 import { environments } from "../../stacks/environments";
@@ -25,3 +28,17 @@ export function synthConfig(config: EnvironmentConfig) {
 }
 
 export const configured = (): ResolvedEnvironment[] => resolveEnvironments(environments);
+
+/**
+ * Writes a synthesized stack where `cdktf synth` would (`<outdir>/stacks/<stack>/cdk.tf.json`),
+ * in a fresh directory, for the commands to read through LINKING_OUTDIR. `stale` makes its
+ * Action code differ from a fresh bundle, as an old synth would.
+ */
+export function writeSynthOutdir(tf: TerraformJson, stackName: string, options: { stale?: boolean } = {}): string {
+  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), "linking-synth-"));
+  const json = JSON.parse(JSON.stringify(tf)) as TerraformJson;
+  if (options.stale) (json.resource.auth0_action.linking_action as { code: string }).code += "\n// older";
+  fs.mkdirSync(path.join(outdir, "stacks", stackName), { recursive: true });
+  fs.writeFileSync(path.join(outdir, "stacks", stackName, "cdk.tf.json"), JSON.stringify(json));
+  return outdir;
+}
