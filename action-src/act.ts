@@ -1,5 +1,6 @@
 // Carries out a plan against the Management API and the post-login api.
-// The rule that matters: setPrimaryUser only after the current identity is confirmed linked.
+// The rule that matters: setPrimaryUser only after the current identity is confirmed linked,
+// and never finish a login as a user that may no longer exist.
 import type { PostLoginApi } from "./auth0-types";
 import { holdsIdentity, MARKER_KEY, markerFor, type Plan } from "./decide";
 import { ManagementApiError, type ManagementApi } from "./management";
@@ -8,59 +9,105 @@ export interface ActResult {
   reason: string;
   linked: string[];
   switched: boolean;
+  /** The login must be denied: whether the current user still exists is unknown. */
+  deny?: boolean;
+  error?: string;
+}
+
+export interface ActContext {
+  digest: string;
+  now: number;
+  snoozeMs: number;
 }
 
 type LinkPlan = Extract<Plan, { kind: "link" }>;
 
-export async function carryOut(plan: Plan, email: string, mgmt: ManagementApi, api: PostLoginApi): Promise<ActResult> {
+/** Ends the login as the primary; a primary with MFA enrolled challenges this login as it would its own. */
+function switchTo(api: PostLoginApi, primary: string, primaryHasMfa: boolean): void {
+  api.authentication.setPrimaryUser(primary);
+  // Assumption (not settled by Auth0's docs): MFA requested in the Action that switches applies to
+  // the user the login ends as. Without it, a second account would sign in past the primary's MFA.
+  if (primaryHasMfa) api.multifactor.enable("any", { allowRememberBrowser: false });
+}
+
+export async function carryOut(plan: Plan, mgmt: ManagementApi, api: PostLoginApi, context: ActContext): Promise<ActResult> {
+  const snooze = () => api.user.setAppMetadata(MARKER_KEY, markerFor(context.digest, "snoozed", context.now + context.snoozeMs));
   switch (plan.kind) {
     case "none":
-      api.user.setAppMetadata(MARKER_KEY, markerFor(email));
+      // Only "nobody to link" is final; a refusal is looked at again after the snooze.
+      if (plan.reason === "none.no_candidates") api.user.setAppMetadata(MARKER_KEY, markerFor(context.digest, "decided"));
+      else if (plan.reason === "refuse.metadata_conflict") snooze();
+      return { reason: plan.reason, linked: [], switched: false };
+    case "confirm":
+      // Until the person can be asked, the pair is left alone and not looked up on every login.
+      snooze();
       return { reason: plan.reason, linked: [], switched: false };
     case "switch":
       // Auth0 returned the primary holding our identity: the link is confirmed by the server.
-      api.authentication.setPrimaryUser(plan.primary);
+      switchTo(api, plan.primary, plan.primaryHasMfa);
       return { reason: plan.reason, linked: [], switched: true };
     case "link":
-      return link(plan, email, mgmt, api);
+      return link(plan, mgmt, api, context, snooze);
   }
 }
 
-/** A link refused with 400/409 may have been done by a concurrent login: ask the primary. */
-async function linkedByRace(err: unknown, plan: LinkPlan, step: LinkPlan["links"][number], mgmt: ManagementApi): Promise<boolean> {
-  if (!(err instanceof ManagementApiError) || (err.code !== "conflict" && err.code !== "bad_request")) return false;
-  const primary = await mgmt.getUser(plan.primary);
-  return holdsIdentity(primary, step);
+type Outcome = "linked" | "raced" | "refused" | "unknown";
+
+/** What happened to one link: answered, refused, or lost and then re-read from the primary. */
+async function attempt(plan: LinkPlan, step: LinkPlan["links"][number], mgmt: ManagementApi): Promise<{ outcome: Outcome; error?: ManagementApiError }> {
+  try {
+    await mgmt.link(plan.primary, step);
+    return { outcome: "linked" };
+  } catch (caught) {
+    const error = caught instanceof ManagementApiError ? caught : new ManagementApiError("unavailable");
+    // A refusal may mean a concurrent login linked it; a lost answer may mean Auth0 did it anyway.
+    if (!error.refused && !error.outcomeUnknown) return { outcome: "refused", error };
+    try {
+      const primary = await mgmt.getUser(plan.primary);
+      if (holdsIdentity(primary, step)) return { outcome: "raced" };
+      return { outcome: error.refused ? "refused" : "unknown", error };
+    } catch (reread) {
+      // The primary is gone: nothing can have been linked into it.
+      if (reread instanceof ManagementApiError && reread.code === "not_found") return { outcome: "refused", error };
+      return { outcome: "unknown", error };
+    }
+  }
 }
 
-async function link(plan: LinkPlan, email: string, mgmt: ManagementApi, api: PostLoginApi): Promise<ActResult> {
+async function link(plan: LinkPlan, mgmt: ManagementApi, api: PostLoginApi, context: ActContext, snooze: () => void): Promise<ActResult> {
   // Metadata first: Auth0 discards a secondary's metadata when it is linked.
   if (plan.patch) await mgmt.updateMetadata(plan.primary, plan.patch);
 
   const linked: string[] = [];
   let raced = false;
-  let failure: unknown;
-  let currentLinked = false;
+  let failure: ManagementApiError | undefined;
   for (const step of plan.links) {
-    try {
-      await mgmt.link(plan.primary, step);
-    } catch (err) {
-      if (!(await linkedByRace(err, plan, step, mgmt))) {
-        // The current identity goes first: if it fails there is nothing to switch to.
-        if (step.isCurrent) throw err;
-        failure = err;
-        continue;
-      }
-      raced = true;
+    const result = await attempt(plan, step, mgmt);
+    if (result.outcome === "linked" || result.outcome === "raced") {
+      linked.push(step.secondaryUserId);
+      raced ||= result.outcome === "raced";
+      continue;
     }
-    linked.push(step.secondaryUserId);
-    if (step.isCurrent) currentLinked = true;
+    failure = result.error;
+    if (step.isCurrent) {
+      if (result.outcome === "unknown") {
+        // The current user may now be a secondary that no longer exists: no tokens for it.
+        return { reason: "error.unknown_outcome", linked, switched: false, deny: true, error: result.error?.code };
+      }
+      // Refused: the current user is intact; ask again only after the snooze.
+      snooze();
+      return { reason: "refuse.link_rejected", linked, switched: false, error: result.error?.code };
+    }
+    // Another secondary failed: keep going; it is retried at a later login (no final marker).
   }
 
-  if (plan.switchToPrimary && currentLinked) api.authentication.setPrimaryUser(plan.primary);
+  const currentLinked = plan.links.some((step) => step.isCurrent) && linked.includes(plan.links[0].secondaryUserId);
+  if (plan.switchToPrimary && currentLinked) switchTo(api, plan.primary, plan.primaryHasMfa);
   // Remember the decision only when everything is done, so a partial run is retried next login.
-  if (!plan.switchToPrimary && failure === undefined) api.user.setAppMetadata(MARKER_KEY, markerFor(email));
-
+  if (!plan.switchToPrimary) {
+    if (failure === undefined && plan.awaitingConfirmation === 0) api.user.setAppMetadata(MARKER_KEY, markerFor(context.digest, "decided"));
+    else if (failure?.refused) snooze();
+  }
   const reason = failure !== undefined ? "link.partial" : raced ? "link.race_already_linked" : "link.done";
-  return { reason, linked, switched: plan.switchToPrimary && currentLinked };
+  return { reason, linked, switched: plan.switchToPrimary && currentLinked, error: failure?.code };
 }

@@ -24,6 +24,7 @@ export interface ActionCache {
 export interface PostLoginApi {
   access: { deny(reason: string): unknown };
   authentication: { setPrimaryUser(primaryUserId: string): unknown };
+  multifactor: { enable(provider: string, options?: { allowRememberBrowser?: boolean }): unknown };
   user: { setAppMetadata(key: string, value: unknown): unknown };
   cache: ActionCache;
 }

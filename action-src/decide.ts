@@ -1,7 +1,8 @@
-// The linking decision. PURE: no I/O, no clock, no randomness. The Action, the
-// backfill and the simulator all call these functions, so they never disagree.
-import { createHash } from "crypto";
-import type { LinkingPolicy } from "./policy";
+// The linking decision and its trust model. PURE: no I/O, no clock, no randomness (time and
+// keys come in as arguments). The Action, the backfill and the simulator all call these
+// functions, so they never disagree.
+import { createHmac } from "crypto";
+import { trustOf, type LinkingPolicy } from "./policy";
 
 /** An identity inside an Auth0 user (`identities[]`). */
 export interface Identity {
@@ -19,24 +20,34 @@ export interface Account {
   identities?: Identity[];
   app_metadata?: Record<string, unknown>;
   user_metadata?: Record<string, unknown>;
+  blocked?: unknown;
+  /** Enrolled MFA providers (Auth0's user profile field). */
+  multifactor?: unknown;
 }
 
 /** What a login tells us before any Management API call. */
 export interface LoginFacts {
   user: Account;
-  /** `event.connection.name` */
+  /** `event.connection.name`: the connection this login used. */
   connection?: string;
   /** `event.transaction.protocol` */
   protocol?: string;
 }
 
-/** The `app_metadata` key the Action owns. */
+/** The `app_metadata` key the Action owns: what it decided, for which email. */
 export const MARKER_KEY = "account_linking";
+/** The `app_metadata` key on a primary that keeps what linking discarded, so an unlink can restore it. */
+export const UNDO_KEY = "account_linking_undo";
 
-/** What the Action remembers about a user once it decided: which verified email it looked at. */
+/**
+ * decided: nothing more to do for this email. snoozed: asked, refused or declined; look again after
+ * `until` (epoch ms). reported: report-only looked at this person once.
+ */
 export interface Marker {
-  v: 1;
+  v: 2;
   email: string;
+  state: "decided" | "snoozed" | "reported";
+  until?: number;
 }
 
 /** Protocols where nobody signs in interactively: the login only renews or exchanges tokens. */
@@ -46,52 +57,72 @@ export function normalizeEmail(email: string): string {
   return email.trim().toLowerCase();
 }
 
-/** A short, stable digest of a normalised email: lets logs and markers correlate without the address. */
-export function emailDigest(email: string): string {
-  return createHash("sha256").update(normalizeEmail(email)).digest("hex").slice(0, 16);
+/** A short digest of a normalised email, keyed so that a guessed address cannot be confirmed. */
+export function emailDigest(email: string, key: Buffer | string): string {
+  return createHmac("sha256", key).update(normalizeEmail(email)).digest("hex").slice(0, 16);
 }
 
-export function markerFor(email: string): Marker {
-  return { v: 1, email: emailDigest(email) };
+export function markerFor(digest: string, state: Marker["state"], until?: number): Marker {
+  return until === undefined ? { v: 2, email: digest, state } : { v: 2, email: digest, state, until };
 }
 
-function hasMarkerFor(account: Account, email: string): boolean {
-  const marker = account.app_metadata?.[MARKER_KEY] as Partial<Marker> | undefined;
-  return !!marker && marker.v === 1 && marker.email === emailDigest(email);
+function own(record: Record<string, unknown> | undefined, key: string): unknown {
+  return record && Object.prototype.hasOwnProperty.call(record, key) ? record[key] : undefined;
 }
 
-export function connectionOf(account: Account): string | undefined {
+/** The identity the account's email belongs to: its first identity. */
+export function rootConnection(account: Account): string | undefined {
   return account.identities?.[0]?.connection;
 }
 
-/** Verified means strictly `true` (a string "true" is not), or a connection the policy trusts. */
-export function isVerified(account: Account, policy: LinkingPolicy, connection = connectionOf(account)): boolean {
-  if (account.email_verified === true) return true;
-  return connection !== undefined && policy.trustedEmailConnections.includes(connection);
+export function isVerified(account: Account): boolean {
+  // Strictly `true`: a string "true" is not, and no connection's trust turns `false` into `true`.
+  return account.email_verified === true;
 }
 
-export type PrecheckResult =
-  | { proceed: false; reason: string }
-  | { proceed: true; email: string };
+export function isProtected(account: Account, policy: LinkingPolicy): boolean {
+  return policy.protectedAppMetadataKeys.some((key) => {
+    const value = own(account.app_metadata, key);
+    return value !== undefined && value !== null;
+  });
+}
+
+export type PrecheckResult = { proceed: false; reason: string } | { proceed: true; email: string; digest: string };
+
+export interface PrecheckContext {
+  now: number;
+  digest: (email: string) => string;
+}
 
 /**
  * The checks that need no I/O. Ordinary logins stop here: no Management API traffic.
- * Reasons: skip.non_interactive, skip.no_email, skip.excluded_connection, skip.unverified, skip.decided.
+ * Reasons: skip.non_interactive, skip.no_email, skip.excluded_connection, skip.unverified,
+ * skip.blocked, skip.protected, skip.decided, skip.reported, skip.snoozed.
  */
-export function precheck(login: LoginFacts, policy: LinkingPolicy): PrecheckResult {
-  const connection = login.connection ?? connectionOf(login.user);
+export function precheck(login: LoginFacts, policy: LinkingPolicy, context: PrecheckContext): PrecheckResult {
   if (login.protocol && NON_INTERACTIVE.has(login.protocol)) return { proceed: false, reason: "skip.non_interactive" };
   const email = typeof login.user.email === "string" ? login.user.email.trim() : "";
   if (email === "") return { proceed: false, reason: "skip.no_email" };
-  if (connection !== undefined && policy.excludedConnections.includes(connection)) {
+  // Judged on the login's connection and on the account's root identity: either excluded excludes.
+  if (trustOf(policy, login.connection) === "excluded" || trustOf(policy, rootConnection(login.user)) === "excluded") {
     return { proceed: false, reason: "skip.excluded_connection" };
   }
-  if (!isVerified(login.user, policy, connection)) return { proceed: false, reason: "skip.unverified" };
-  if (hasMarkerFor(login.user, email)) return { proceed: false, reason: "skip.decided" };
-  return { proceed: true, email };
+  if (!isVerified(login.user)) return { proceed: false, reason: "skip.unverified" };
+  if (login.user.blocked === true) return { proceed: false, reason: "skip.blocked" };
+  if (isProtected(login.user, policy)) return { proceed: false, reason: "skip.protected" };
+  const digest = context.digest(email);
+  const marker = own(login.user.app_metadata, MARKER_KEY) as Partial<Marker> | undefined;
+  if (marker && marker.v === 2 && marker.email === digest) {
+    if (marker.state === "decided") return { proceed: false, reason: "skip.decided" };
+    if (marker.state === "reported" && policy.reportOnly) return { proceed: false, reason: "skip.reported" };
+    if (marker.state === "snoozed" && typeof marker.until === "number" && context.now < marker.until) {
+      return { proceed: false, reason: "skip.snoozed" };
+    }
+  }
+  return { proceed: true, email, digest };
 }
 
-/** The emails to look up: Auth0's search is exact and case-sensitive. */
+/** The emails to look up exactly: Auth0's users-by-email is exact and case-sensitive. */
 export function lookupEmails(email: string): string[] {
   const lower = email.toLowerCase();
   return lower === email ? [email] : [email, lower];
@@ -105,9 +136,16 @@ export interface LinkStep {
   isCurrent: boolean;
 }
 
+export type Ineligibility =
+  | "ineligible.unverified"
+  | "ineligible.excluded_connection"
+  | "ineligible.email_mismatch"
+  | "ineligible.blocked"
+  | "ineligible.protected";
+
 export interface IgnoredAccount {
   user_id: string;
-  reason: "ineligible.unverified" | "ineligible.excluded_connection" | "ineligible.email_mismatch";
+  reason: Ineligibility;
 }
 
 export interface MetadataPatch {
@@ -116,9 +154,18 @@ export interface MetadataPatch {
 }
 
 export type Plan =
-  | { kind: "none"; reason: "none.no_candidates" | "refuse.conflicting_primaries"; ignored: IgnoredAccount[] }
+  | {
+      kind: "none";
+      reason: "none.no_candidates" | "refuse.conflicting_primaries" | "refuse.metadata_conflict";
+      ignored: IgnoredAccount[];
+    }
   /** A concurrent login already linked the current identity: only the switch is left. */
-  | { kind: "switch"; reason: "link.already_linked"; primary: string; ignored: IgnoredAccount[] }
+  | { kind: "switch"; reason: "link.already_linked"; primary: string; primaryHasMfa: boolean; ignored: IgnoredAccount[] }
+  /**
+   * An eligible account exists but a connection involved is not trusted: the person must prove
+   * control of `target` (sign in to it) before anything is linked.
+   */
+  | { kind: "confirm"; reason: "confirm.required"; primary: string; target: { user_id: string; connection?: string }; ignored: IgnoredAccount[] }
   | {
       kind: "link";
       reason: "link.planned";
@@ -127,8 +174,12 @@ export type Plan =
       links: LinkStep[];
       /** True when the current identity becomes a secondary: the login must end as `primary`. */
       switchToPrimary: boolean;
-      /** Merged metadata to write on the primary before linking; absent when nothing changes. */
+      /** The primary has MFA enrolled: a login switched into it must pass the primary's MFA. */
+      primaryHasMfa: boolean;
+      /** Merged metadata (and the undo record) to write on the primary before linking. */
       patch?: MetadataPatch;
+      /** Eligible accounts at `confirm` trust left for a confirmation at a later login. */
+      awaitingConfirmation: number;
       ignored: IgnoredAccount[];
     };
 
@@ -153,9 +204,16 @@ export function holdsIdentity(primary: Account, wanted: { provider: string; user
     .some((identity) => identity.provider === wanted.provider && String(identity.user_id) === wanted.userId);
 }
 
+export function hasMfa(account: Account): boolean {
+  return Array.isArray(account.multifactor) && account.multifactor.length > 0;
+}
+
+function isEstablished(account: Account): boolean {
+  return (account.identities?.length ?? 0) > 1;
+}
 
 function rank(account: Account, policy: LinkingPolicy): [number, number, string] {
-  const connection = connectionOf(account);
+  const connection = rootConnection(account);
   const preference = connection === undefined ? -1 : policy.primaryConnectionOrder.indexOf(connection);
   const created = account.created_at ? Date.parse(account.created_at) : NaN;
   return [
@@ -173,16 +231,34 @@ export function orderForPrimary(accounts: Account[], policy: LinkingPolicy): Acc
     .map((entry) => entry.account);
 }
 
+/** An account that already holds linked identities must stay primary; else the best-ranked one. */
+function choosePrimary(accounts: Account[], policy: LinkingPolicy): Account {
+  return accounts.find(isEstablished) ?? orderForPrimary(accounts, policy)[0];
+}
+
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === "object" && !Array.isArray(value);
 }
 
-/** Fills keys missing in `base` from `extra`, recursively; `base` wins every conflict. */
+/** Sets an own, enumerable property: `__proto__` or `constructor` stay plain keys. */
+function put(target: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
+function copy(record: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(record)) put(out, key, record[key]);
+  return out;
+}
+
+/** Fills keys missing in `base` from `extra`, recursively; `base` wins every conflict. Own keys only. */
 export function fillMissing(base: Record<string, unknown>, extra: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = { ...base };
-  for (const [key, value] of Object.entries(extra)) {
-    if (!(key in out)) out[key] = value;
-    else if (isPlainObject(out[key]) && isPlainObject(value)) out[key] = fillMissing(out[key] as Record<string, unknown>, value);
+  const out = copy(base);
+  for (const key of Object.keys(extra)) {
+    const mine = own(out, key);
+    const theirs = extra[key];
+    if (mine === undefined) put(out, key, theirs);
+    else if (isPlainObject(mine) && isPlainObject(theirs)) put(out, key, fillMissing(mine, theirs));
   }
   return out;
 }
@@ -194,46 +270,99 @@ export function fillMissing(base: Record<string, unknown>, extra: Record<string,
 function changedKeys(before: Record<string, unknown>, after: Record<string, unknown>): Record<string, unknown> | undefined {
   const changed: Record<string, unknown> = {};
   for (const key of Object.keys(after)) {
-    if (JSON.stringify(before[key]) !== JSON.stringify(after[key])) changed[key] = after[key];
+    if (JSON.stringify(own(before, key)) !== JSON.stringify(after[key])) put(changed, key, after[key]);
   }
   return Object.keys(changed).length > 0 ? changed : undefined;
 }
 
+/** Per secondary, what the link discards and the merge did not carry: bounded so a profile stays small. */
+const UNDO_ENTRY_LIMIT = 4_000;
+const UNDO_ENTRIES_LIMIT = 10;
+
+function undoEntry(secondary: Account, primary: Account, policy: LinkingPolicy): Record<string, unknown> {
+  const app: Record<string, unknown> = {};
+  for (const key of Object.keys(secondary.app_metadata ?? {})) {
+    if (key === MARKER_KEY || key === UNDO_KEY || policy.carriedAppMetadataKeys.includes(key)) continue;
+    put(app, key, secondary.app_metadata![key]);
+  }
+  // user_metadata keys whose value lost to the primary's (the rest is carried whole).
+  const user: Record<string, unknown> = {};
+  for (const key of Object.keys(secondary.user_metadata ?? {})) {
+    const mine = own(primary.user_metadata, key);
+    if (mine !== undefined && JSON.stringify(mine) !== JSON.stringify(secondary.user_metadata![key])) put(user, key, secondary.user_metadata![key]);
+  }
+  const entry: Record<string, unknown> = {};
+  if (Object.keys(app).length > 0) entry.app_metadata = app;
+  if (Object.keys(user).length > 0) entry.user_metadata = user;
+  if (JSON.stringify(entry).length > UNDO_ENTRY_LIMIT) {
+    // Too large to keep whole: keep which keys were lost, so an operator knows what to look for.
+    return { truncated: true, app_metadata_keys: Object.keys(app).slice(0, 50), user_metadata_keys: Object.keys(user).slice(0, 50) };
+  }
+  return entry;
+}
+
+export type MergeResult = { patch?: MetadataPatch; conflict?: undefined } | { conflict: string; patch?: undefined };
+
 /**
- * Metadata the primary must hold before the secondaries are linked (Auth0 discards theirs).
- * Secondaries are merged in `secondaries` order; the primary's own values always win.
+ * Metadata the primary must hold before the secondaries are linked (Auth0 discards theirs):
+ * user_metadata filled in (the primary wins), only the policy's carried app_metadata keys, and an
+ * undo record of what was not carried. A carried key whose values differ is a conflict: carrying
+ * either value could lift a restriction, so nothing is linked.
  * `marker`, when given, is written on the primary in the same call.
  */
-export function mergeMetadata(primary: Account, secondaries: Account[], marker?: Marker): MetadataPatch | undefined {
-  const patch: MetadataPatch = {};
-  for (const field of ["app_metadata", "user_metadata"] as const) {
-    const before = primary[field] ?? {};
-    let merged: Record<string, unknown> = { ...before };
-    for (const secondary of secondaries) {
-      const theirs = { ...(secondary[field] ?? {}) };
-      if (field === "app_metadata") delete theirs[MARKER_KEY];
-      merged = fillMissing(merged, theirs);
-    }
-    if (field === "app_metadata" && marker) merged[MARKER_KEY] = marker;
-    const changed = changedKeys(before, merged);
-    if (changed) patch[field] = changed;
+export function mergeMetadata(primary: Account, secondaries: Account[], policy: LinkingPolicy, marker?: Marker): MergeResult {
+  const primaryApp = primary.app_metadata ?? {};
+  const app = copy(primaryApp);
+  for (const key of policy.carriedAppMetadataKeys) {
+    const values = [primary, ...secondaries].map((account) => own(account.app_metadata, key)).filter((v) => v !== undefined && v !== null);
+    if (new Set(values.map((v) => JSON.stringify(v))).size > 1) return { conflict: key };
+    if (values.length > 0 && own(primaryApp, key) === undefined) put(app, key, values[0]);
   }
-  return patch.app_metadata || patch.user_metadata ? patch : undefined;
+  let user = copy(primary.user_metadata ?? {});
+  for (const secondary of secondaries) user = fillMissing(user, secondary.user_metadata ?? {});
+
+  const undo = isPlainObject(own(primaryApp, UNDO_KEY)) ? copy(own(primaryApp, UNDO_KEY) as Record<string, unknown>) : {};
+  for (const secondary of secondaries) {
+    const entry = undoEntry(secondary, primary, policy);
+    if (Object.keys(entry).length > 0 && Object.keys(undo).length < UNDO_ENTRIES_LIMIT) put(undo, secondary.user_id, entry);
+  }
+  if (Object.keys(undo).length > 0) put(app, UNDO_KEY, undo);
+  if (marker) put(app, MARKER_KEY, marker);
+
+  const patch: MetadataPatch = {};
+  const appChanged = changedKeys(primaryApp, app);
+  const userChanged = changedKeys(primary.user_metadata ?? {}, user);
+  if (appChanged) patch.app_metadata = appChanged;
+  if (userChanged) patch.user_metadata = userChanged;
+  return patch.app_metadata || patch.user_metadata ? { patch } : {};
 }
 
 /** Why an account cannot be linked under `email` (normalised), or undefined when it can. */
-export function ineligibility(account: Account, email: string, policy: LinkingPolicy): IgnoredAccount["reason"] | undefined {
+export function ineligibility(account: Account, email: string, policy: LinkingPolicy): Ineligibility | undefined {
   if (typeof account.email !== "string" || normalizeEmail(account.email) !== email) return "ineligible.email_mismatch";
-  if (policy.excludedConnections.includes(connectionOf(account) ?? "")) return "ineligible.excluded_connection";
-  if (!isVerified(account, policy)) return "ineligible.unverified";
+  if (trustOf(policy, rootConnection(account)) === "excluded") return "ineligible.excluded_connection";
+  if (!isVerified(account)) return "ineligible.unverified";
+  if (account.blocked === true) return "ineligible.blocked";
+  if (isProtected(account, policy)) return "ineligible.protected";
   return undefined;
+}
+
+export interface DecideOptions {
+  /** The connection the login used (`event.connection.name`); defaults to the current account's root. */
+  loginConnection?: string;
+  /** Marker written on the primary when the login switches (the current user stops existing). */
+  switchMarker?: Marker;
+  /** The person proved control of this account (confirmation): it links without connection trust. */
+  confirmed?: string;
 }
 
 /**
  * Decides what to link for the user who just logged in.
  * `candidates` are the users Auth0 returned for the email (the current user may be among them).
+ * Silent linking needs every connection involved to be `trusted`: the login's, the current
+ * account's root and each candidate's root. Other eligible candidates need confirmation.
  */
-export function decideLinks(current: Account, candidates: Account[], policy: LinkingPolicy): Plan {
+export function decideLinks(current: Account, candidates: Account[], policy: LinkingPolicy, options: DecideOptions = {}): Plan {
   const email = normalizeEmail(current.email ?? "");
   const ignored: IgnoredAccount[] = [];
   const eligible: Account[] = [];
@@ -244,31 +373,49 @@ export function decideLinks(current: Account, candidates: Account[], policy: Lin
     seen.add(candidate.user_id);
     if (holdsIdentity(candidate, mainIdentity(current))) {
       // The current identity is already a secondary of this user (a concurrent login linked it).
-      return { kind: "switch", reason: "link.already_linked", primary: candidate.user_id, ignored };
+      return { kind: "switch", reason: "link.already_linked", primary: candidate.user_id, primaryHasMfa: hasMfa(candidate), ignored };
     }
     const reason = ineligibility(candidate, email, policy);
     if (reason) ignored.push({ user_id: candidate.user_id, reason });
     else eligible.push(candidate);
   }
   if (eligible.length === 0) return { kind: "none", reason: "none.no_candidates", ignored };
+  // Two accounts that already hold linked identities cannot be reconciled here.
+  if ([current, ...eligible].filter(isEstablished).length > 1) return { kind: "none", reason: "refuse.conflicting_primaries", ignored };
 
-  const cluster = [current, ...eligible];
-  // An account that already holds linked identities is the cluster's established primary:
-  // it cannot itself become a secondary, so it must win; two of them cannot be reconciled here.
-  const established = cluster.filter((account) => (account.identities?.length ?? 0) > 1);
-  if (established.length > 1) return { kind: "none", reason: "refuse.conflicting_primaries", ignored };
+  const trusted = (connection: string | undefined) => trustOf(policy, connection) === "trusted";
+  const loginTrusted = trusted(options.loginConnection ?? rootConnection(current)) && trusted(rootConnection(current));
+  const silent = eligible.filter((account) => account.user_id === options.confirmed || (loginTrusted && trusted(rootConnection(account))));
+  const awaiting = eligible.filter((account) => !silent.includes(account));
+  // An established primary awaiting confirmation must be confirmed first: linking the others
+  // without it would create a second established primary.
+  if (silent.length === 0 || awaiting.some(isEstablished)) {
+    const target = choosePrimary(awaiting, policy);
+    const primary = choosePrimary([current, ...eligible], policy);
+    return { kind: "confirm", reason: "confirm.required", primary: primary.user_id, target: { user_id: target.user_id, connection: rootConnection(target) }, ignored };
+  }
 
-  const ordered = orderForPrimary(cluster, policy);
-  const primary = established[0] ?? ordered[0];
-  const secondaries = ordered.filter((account) => account !== primary);
+  const cluster = [current, ...silent];
+  const primary = choosePrimary(cluster, policy);
+  const secondaries = orderForPrimary(cluster, policy).filter((account) => account !== primary);
   const switchToPrimary = primary !== current;
-
   const links = secondaries
     .map((account): LinkStep => ({ secondaryUserId: account.user_id, ...mainIdentity(account), isCurrent: account === current }))
     .sort((a, b) => Number(b.isCurrent) - Number(a.isCurrent));
 
   // When the login switches, the marker goes on the primary with the merge: the current user
   // stops existing, and metadata set next to setPrimaryUser may be dropped by Auth0.
-  const patch = mergeMetadata(primary, secondaries, switchToPrimary ? markerFor(email) : undefined);
-  return { kind: "link", reason: "link.planned", primary: primary.user_id, links, switchToPrimary, patch, ignored };
+  const merged = mergeMetadata(primary, secondaries, policy, switchToPrimary && awaiting.length === 0 ? options.switchMarker : undefined);
+  if (merged.conflict !== undefined) return { kind: "none", reason: "refuse.metadata_conflict", ignored };
+  return {
+    kind: "link",
+    reason: "link.planned",
+    primary: primary.user_id,
+    links,
+    switchToPrimary,
+    primaryHasMfa: hasMfa(primary),
+    patch: merged.patch,
+    awaitingConfirmation: awaiting.length,
+    ignored,
+  };
 }

@@ -1,5 +1,7 @@
-// The Management API, as thin as it can be: a token reused across logins and
-// containers, four calls, a time budget, and 429s honoured only when the wait fits.
+// The Management API, as thin as it can be: five calls over fetch (no SDK to load on a cold
+// container), one token per container shared through a sealed api.cache entry, a time budget,
+// and 429s honoured only when the wait fits.
+import { createCipheriv, createDecipheriv, randomBytes } from "crypto";
 import type { ActionCache } from "./auth0-types";
 import type { Account, LinkStep, MetadataPatch } from "./decide";
 
@@ -8,6 +10,8 @@ export interface ManagementSettings {
   audience: string;
   clientId: string;
   clientSecret: string;
+  /** Seals the token shared through api.cache (see deriveKey). */
+  sealKey: Buffer;
 }
 
 /** Stable failure codes; they end up in reason codes and logs (never the server's message). */
@@ -21,6 +25,7 @@ export type FailureCode =
   | "not_found"
   | "conflict"
   | "bad_request"
+  | "bad_response"
   | "budget_exhausted";
 
 export class ManagementApiError extends Error {
@@ -31,6 +36,16 @@ export class ManagementApiError extends Error {
     super(code);
     this.name = "ManagementApiError";
   }
+
+  /** Auth0 answered and refused (a 4xx about this request): retrying now would be refused again. */
+  get refused(): boolean {
+    return this.code === "bad_request" || this.code === "conflict" || this.code === "not_found";
+  }
+
+  /** The request may have been carried out without us seeing the answer. */
+  get outcomeUnknown(): boolean {
+    return this.code === "timeout" || this.code === "unavailable" || this.code === "bad_response";
+  }
 }
 
 /** Whole budget for Management API work in one login; Auth0 kills the Action at 20 s. */
@@ -39,6 +54,8 @@ export const BUDGET_MS = 10_000;
 const REQUEST_TIMEOUT_MS = 4_000;
 /** Do not start a request with less time than this left. */
 const MIN_REQUEST_MS = 500;
+/** Kept back when linking, so a lost answer can still be re-read. */
+export const REREAD_RESERVE_MS = 1_500;
 /** 429s retried per call, only when the server's reset time fits in the budget. */
 const RATE_LIMIT_RETRIES = 2;
 /** A cached token is used only while it has this much life left. */
@@ -55,22 +72,8 @@ interface CachedToken {
 
 // Module scope survives between logins on a warm Node 22 container.
 let containerToken: CachedToken | undefined;
-let sdk: typeof import("auth0") | undefined;
-
-/** Required secrets; a missing one is a configuration error, reported by name. */
-export function settingsFromSecrets(secrets: Record<string, string | undefined>): ManagementSettings {
-  const read = (name: string): string => {
-    const value = secrets[name];
-    if (!value) throw new ManagementApiError("configuration");
-    return value;
-  };
-  return {
-    domain: read("AUTH0_DOMAIN"),
-    audience: read("MANAGEMENT_AUDIENCE"),
-    clientId: read("CLIENT_ID"),
-    clientSecret: read("CLIENT_SECRET"),
-  };
-}
+// One token request at a time per container: concurrent logins wait for the same answer.
+let tokenInFlight: Promise<CachedToken> | undefined;
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
@@ -94,25 +97,42 @@ const FAILURES: Record<number, FailureCode> = {
   429: "rate_limited",
 };
 
-function failureFor(status: number | undefined): FailureCode {
-  return (status !== undefined && FAILURES[status]) || "unavailable";
+function failureFor(status: number): FailureCode {
+  return FAILURES[status] ?? "unavailable";
 }
 
-interface HttpFailure {
-  status?: number;
-  headers?: { get(name: string): string | null };
-  timedOut: boolean;
+/** AES-256-GCM with the owner as associated data: other Actions on the trigger read only noise. */
+function seal(token: CachedToken, key: Buffer): string {
+  const iv = randomBytes(12);
+  const cipher = createCipheriv("aes-256-gcm", key, iv);
+  cipher.setAAD(Buffer.from(token.owner));
+  const body = Buffer.concat([cipher.update(JSON.stringify(token), "utf8"), cipher.final()]);
+  return Buffer.concat([iv, cipher.getAuthTag(), body]).toString("base64");
 }
 
-function describeSdkError(err: unknown): HttpFailure {
-  const e = err as { statusCode?: number; rawResponse?: { headers?: Headers }; name?: string };
-  return { status: e?.statusCode, headers: e?.rawResponse?.headers, timedOut: e?.name === "ManagementTimeoutError" };
+function unseal(value: string, key: Buffer, owner: string): CachedToken | undefined {
+  try {
+    const raw = Buffer.from(value, "base64");
+    const decipher = createDecipheriv("aes-256-gcm", key, raw.subarray(0, 12));
+    decipher.setAAD(Buffer.from(owner));
+    decipher.setAuthTag(raw.subarray(12, 28));
+    const parsed = JSON.parse(Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()]).toString("utf8")) as CachedToken;
+    return typeof parsed.token === "string" && typeof parsed.expiresAt === "number" && parsed.owner === owner ? parsed : undefined;
+  } catch {
+    return undefined; // not ours, corrupted, or sealed with a rotated secret
+  }
+}
+
+interface RequestOptions {
+  query?: Record<string, string>;
+  body?: unknown;
+  /** Leave this much of the budget unused by this request (to re-read after it). */
+  reserveMs?: number;
 }
 
 export class ManagementApi {
-  // Requests sent in this login (token included), for the decision log.
+  /** Requests sent in this login (token included), for the decision log. */
   requests = 0;
-  private client: import("auth0").ManagementClient | undefined;
 
   constructor(
     private readonly settings: ManagementSettings,
@@ -125,125 +145,131 @@ export class ManagementApi {
     return `${this.settings.domain}/${this.settings.clientId}`;
   }
 
-  // Runs one request with the remaining budget, retrying a 429 only when its reset fits.
-  private async withBudget<T>(send: (timeoutMs: number) => Promise<T>, describe: (err: unknown) => HttpFailure): Promise<T> {
+  // Sends one request within the remaining budget; a 429 is retried only when its reset fits.
+  private async send(method: string, url: string, init: { headers: Record<string, string>; body?: string }, reserveMs = 0): Promise<Response> {
     for (let attempt = 0; ; attempt++) {
-      const remaining = this.deadline - this.now();
+      const remaining = this.deadline - reserveMs - this.now();
       if (remaining < MIN_REQUEST_MS) throw new ManagementApiError("budget_exhausted");
       this.requests++;
+      let response: Response;
       try {
-        return await send(Math.min(REQUEST_TIMEOUT_MS, remaining));
+        response = await fetch(url, { method, ...init, signal: AbortSignal.timeout(Math.min(REQUEST_TIMEOUT_MS, remaining)) });
       } catch (err) {
-        if (err instanceof ManagementApiError) throw err;
-        const failure = describe(err);
-        if (failure.timedOut) throw new ManagementApiError("timeout", failure.status);
-        if (failure.status === 429 && attempt < RATE_LIMIT_RETRIES) {
-          const wait = rateLimitWait(failure.headers, this.now());
-          if (wait !== undefined && this.now() + wait + MIN_REQUEST_MS < this.deadline) {
-            await sleep(wait);
-            continue;
-          }
-        }
-        throw new ManagementApiError(failureFor(failure.status), failure.status);
+        const name = (err as { name?: string })?.name;
+        throw new ManagementApiError(name === "TimeoutError" || name === "AbortError" ? "timeout" : "unavailable");
       }
+      if (response.ok) return response;
+      await response.body?.cancel().catch(() => undefined);
+      if (response.status === 429 && attempt < RATE_LIMIT_RETRIES) {
+        const wait = rateLimitWait(response.headers, this.now());
+        if (wait !== undefined && this.now() + wait + MIN_REQUEST_MS < this.deadline - reserveMs) {
+          await sleep(wait);
+          continue;
+        }
+      }
+      throw new ManagementApiError(failureFor(response.status), response.status);
     }
   }
 
-  // A Management API token: container memory, then api.cache, then client credentials.
+  /** A Management API token: container memory, then the sealed api.cache entry, then client credentials. */
   async token(): Promise<string> {
     const now = this.now();
-    const usable = (t: CachedToken | undefined): t is CachedToken =>
-      !!t && t.owner === this.owner && t.expiresAt - now > TOKEN_MARGIN_MS;
+    const usable = (t: CachedToken | undefined): t is CachedToken => !!t && t.owner === this.owner && t.expiresAt - now > TOKEN_MARGIN_MS;
     if (usable(containerToken)) return containerToken.token;
-
     const record = this.cache.get(CACHE_KEY);
-    if (record?.value) {
-      try {
-        const shared = JSON.parse(record.value) as CachedToken;
-        if (usable(shared)) {
-          containerToken = shared;
-          return shared.token;
-        }
-      } catch {
-        // Not ours or corrupted: fetch a new token and overwrite it.
-      }
+    const shared = typeof record?.value === "string" ? unseal(record.value, this.settings.sealKey, this.owner) : undefined;
+    if (usable(shared)) {
+      containerToken = shared;
+      return shared.token;
     }
-
-    const fresh = await this.withBudget(
-      (timeoutMs) => this.requestToken(timeoutMs),
-      (err) => err as HttpFailure,
-    );
+    tokenInFlight ??= this.requestToken().finally(() => (tokenInFlight = undefined));
+    const fresh = await tokenInFlight;
     containerToken = fresh;
-    const value = JSON.stringify(fresh);
-    const ttl = Math.min(fresh.expiresAt - TOKEN_MARGIN_MS - now, CACHE_TTL_LIMIT_MS);
+    const value = seal(fresh, this.settings.sealKey);
+    const ttl = Math.min(fresh.expiresAt - TOKEN_MARGIN_MS - this.now(), CACHE_TTL_LIMIT_MS);
     if (value.length <= CACHE_VALUE_LIMIT && ttl > 0) this.cache.set(CACHE_KEY, value, { ttl });
     return fresh.token;
   }
 
-  private async requestToken(timeoutMs: number): Promise<CachedToken> {
+  /** Forgets a token the API rejected, here and in api.cache, so the next call fetches a new one. */
+  private dropToken(token: string): void {
+    if (containerToken?.token === token) containerToken = undefined;
+    const record = this.cache.get(CACHE_KEY);
+    const shared = typeof record?.value === "string" ? unseal(record.value, this.settings.sealKey, this.owner) : undefined;
+    if (!shared || shared.token === token) this.cache.delete(CACHE_KEY);
+  }
+
+  private async requestToken(): Promise<CachedToken> {
     const { domain, audience, clientId, clientSecret } = this.settings;
-    let response: Response;
-    try {
-      response = await fetch(`https://${domain}/oauth/token`, {
-        method: "POST",
-        headers: { "content-type": "application/x-www-form-urlencoded" },
-        body: new URLSearchParams({ grant_type: "client_credentials", client_id: clientId, client_secret: clientSecret, audience }),
-        signal: AbortSignal.timeout(timeoutMs),
-      });
-    } catch (err) {
-      const name = (err as { name?: string })?.name;
-      throw { timedOut: name === "TimeoutError" || name === "AbortError", status: undefined } satisfies HttpFailure;
-    }
-    if (!response.ok) {
-      await response.body?.cancel();
-      throw { status: response.status, headers: response.headers, timedOut: false } satisfies HttpFailure;
-    }
-    const body = (await response.json()) as { access_token?: unknown; expires_in?: unknown };
-    if (typeof body.access_token !== "string" || typeof body.expires_in !== "number") {
-      throw new ManagementApiError("unavailable", response.status);
-    }
+    const response = await this.send("POST", `https://${domain}/oauth/token`, {
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({ grant_type: "client_credentials", client_id: clientId, client_secret: clientSecret, audience }).toString(),
+    });
+    const body = (await response.json().catch(() => undefined)) as { access_token?: unknown; expires_in?: unknown } | undefined;
+    if (typeof body?.access_token !== "string" || typeof body.expires_in !== "number") throw new ManagementApiError("bad_response", response.status);
     return { token: body.access_token, expiresAt: this.now() + body.expires_in * 1000, owner: this.owner };
   }
 
-  // The SDK costs ~0.5 s to load: only logins that reach the Management API pay it, once per container.
-  private async sdkClient(): Promise<import("auth0").ManagementClient> {
-    const token = await this.token();
-    if (!sdk) sdk = require("auth0") as typeof import("auth0");
-    if (!this.client) {
-      this.client = new sdk.ManagementClient({ domain: this.settings.domain, token, maxRetries: 0, telemetry: false });
+  /** One API call; a token the API rejects (401/403) is dropped and fetched again, once. */
+  private async api(method: string, path: string, options: RequestOptions = {}): Promise<unknown> {
+    const query = options.query ? `?${new URLSearchParams(options.query).toString()}` : "";
+    const url = `https://${this.settings.domain}/api/v2/${path}${query}`;
+    for (let attempt = 0; ; attempt++) {
+      const token = await this.token();
+      const headers: Record<string, string> = { authorization: `Bearer ${token}` };
+      if (options.body !== undefined) headers["content-type"] = "application/json";
+      try {
+        const response = await this.send(method, url, { headers, body: options.body === undefined ? undefined : JSON.stringify(options.body) }, options.reserveMs);
+        const text = await response.text();
+        if (text === "") return undefined;
+        try {
+          return JSON.parse(text) as unknown;
+        } catch {
+          throw new ManagementApiError("bad_response", response.status);
+        }
+      } catch (err) {
+        if (err instanceof ManagementApiError && (err.code === "unauthorized" || err.code === "forbidden") && attempt === 0) {
+          this.dropToken(token);
+          continue;
+        }
+        throw err;
+      }
     }
-    return this.client;
   }
 
-  private async call<T>(send: (client: import("auth0").ManagementClient, timeoutInSeconds: number) => Promise<T>): Promise<T> {
-    const client = await this.sdkClient();
-    return this.withBudget((timeoutMs) => send(client, timeoutMs / 1000), describeSdkError);
+  private static users(body: unknown): Account[] {
+    // A 200 that is not a list of users is an error, never "nobody found".
+    if (!Array.isArray(body) || !body.every((u) => u !== null && typeof u === "object" && typeof (u as Account).user_id === "string")) {
+      throw new ManagementApiError("bad_response", 200);
+    }
+    return body as Account[];
   }
 
-  // Users with exactly this email (Auth0 matches case-sensitively).
+  /** Users with exactly this email (users-by-email matches case-sensitively, and at once). */
   async usersByEmail(email: string): Promise<Account[]> {
-    const users = await this.call((client, timeoutInSeconds) =>
-      client.users.listUsersByEmail({ email }, { timeoutInSeconds, maxRetries: 0 }),
-    );
-    return users as unknown as Account[];
+    return ManagementApi.users(await this.api("GET", "users-by-email", { query: { email } }));
+  }
+
+  /** Users whose email matches case-insensitively (user search; eventually consistent). */
+  async searchByEmail(email: string): Promise<Account[]> {
+    const quoted = email.replace(/[\\"]/g, (c) => `\\${c}`);
+    return ManagementApi.users(await this.api("GET", "users", { query: { q: `email:"${quoted}"`, search_engine: "v3", per_page: "50" } }));
   }
 
   async getUser(userId: string): Promise<Account> {
-    const user = await this.call((client, timeoutInSeconds) => client.users.get(userId, {}, { timeoutInSeconds, maxRetries: 0 }));
-    return user as unknown as Account;
+    const user = await this.api("GET", `users/${encodeURIComponent(userId)}`);
+    return ManagementApi.users([user])[0];
   }
 
   async updateMetadata(userId: string, patch: MetadataPatch): Promise<void> {
-    await this.call((client, timeoutInSeconds) => client.users.update(userId, patch, { timeoutInSeconds, maxRetries: 0 }));
+    await this.api("PATCH", `users/${encodeURIComponent(userId)}`, { body: patch });
   }
 
+  /** Links, keeping enough budget back to re-read the primary if the answer is lost. */
   async link(primaryUserId: string, step: LinkStep): Promise<void> {
-    await this.call((client, timeoutInSeconds) =>
-      client.users.identities.link(
-        primaryUserId,
-        { provider: step.provider as never, user_id: step.userId },
-        { timeoutInSeconds, maxRetries: 0 },
-      ),
-    );
+    await this.api("POST", `users/${encodeURIComponent(primaryUserId)}/identities`, {
+      body: { provider: step.provider, user_id: step.userId },
+      reserveMs: REREAD_RESERVE_MS,
+    });
   }
 }

@@ -1,26 +1,43 @@
 // The linking policy: what an environment may change about how accounts are linked.
 // Pure: used by the Action at login, by the stack at synth (validation) and by tools.
 
+/**
+ * How far a connection's verified emails are believed.
+ * - trusted:  its verified emails prove ownership; two trusted accounts may link silently.
+ * - confirm:  verified emails count, but joining an existing account needs the person to sign in to it.
+ * - excluded: never linked, in either role.
+ * A connection the policy does not name is `confirm`: nothing links silently by default.
+ */
+export type ConnectionTrust = "trusted" | "confirm" | "excluded";
+
 export interface LinkingPolicy {
-  /** Evaluate and log what would happen, but change nothing and never switch the user. */
+  /** Evaluate and log what would happen (once per person), but change nothing. */
   reportOnly: boolean;
-  /** Deny the login when the Management API fails, instead of letting it continue unlinked. */
+  /** Deny the login when the Management API is unavailable, instead of letting it continue unlinked. */
   failClosed: boolean;
-  /** Connections (by name) whose users are never linked, in either role. */
-  excludedConnections: string[];
-  /** Connections (by name) whose emails count as verified even without `email_verified: true`. */
-  trustedEmailConnections: string[];
+  /** Trust per connection name; unlisted connections are `confirm`. */
+  connections: Record<string, ConnectionTrust>;
   /** Connections (by name), most preferred first, used to choose the primary account. */
   primaryConnectionOrder: string[];
+  /** An account whose app_metadata holds any of these keys is never linked automatically. */
+  protectedAppMetadataKeys: string[];
+  /** app_metadata keys carried from secondaries into the primary (authorization data: none by default). */
+  carriedAppMetadataKeys: string[];
+  /** After "Not now", a failed confirmation or a refused link, wait this long before asking again. */
+  confirmSnoozeHours: number;
 }
 
 export const DEFAULT_POLICY: Readonly<LinkingPolicy> = {
   reportOnly: false,
   failClosed: false,
-  excludedConnections: [],
-  trustedEmailConnections: [],
+  connections: {},
   primaryConnectionOrder: [],
+  protectedAppMetadataKeys: [],
+  carriedAppMetadataKeys: [],
+  confirmSnoozeHours: 24,
 };
+
+const POLICY_KEYS = Object.keys(DEFAULT_POLICY) as Array<keyof LinkingPolicy>;
 
 /** One thing wrong with a policy: the dotted field path and what is wrong with it. */
 export interface PolicyProblem {
@@ -31,50 +48,73 @@ export interface PolicyProblem {
 /** Checks a partial policy (as written in configuration). Returns every problem, not just the first. */
 export function validatePolicy(input: unknown, at = "policy"): PolicyProblem[] {
   // Declared here, not at module level, so the Action's bundle (which never validates) drops them.
-  const BOOLEAN_FIELDS = ["reportOnly", "failClosed"] as const;
-  const LIST_FIELDS = ["excludedConnections", "trustedEmailConnections", "primaryConnectionOrder"] as const;
-  const KNOWN_FIELDS = new Set<string>([...BOOLEAN_FIELDS, ...LIST_FIELDS]);
+  const RETIRED: Record<string, string> = {
+    trustedEmailConnections: 'was replaced by per-connection trust: write connections: { "<name>": "trusted" } (unlisted connections need confirmation)',
+    excludedConnections: 'was replaced by per-connection trust: write connections: { "<name>": "excluded" }',
+  };
+  const LEVELS = ["trusted", "confirm", "excluded"];
   // Auth0 connection names: 1-128 characters, letters, digits and dashes (no leading/trailing dash).
   const CONNECTION_NAME = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,126}[A-Za-z0-9])?$/;
+  // app_metadata keys: what Auth0 accepts as a property name, minus characters that make keys ambiguous.
+  const METADATA_KEY = /^[A-Za-z0-9_][A-Za-z0-9_:-]{0,127}$/;
   const problems: PolicyProblem[] = [];
+  const add = (field: string, message: string) => problems.push({ field, message });
   if (input === undefined) return problems;
-  if (input === null || typeof input !== "object" || Array.isArray(input)) {
-    return [{ field: at, message: "must be an object" }];
-  }
+  if (input === null || typeof input !== "object" || Array.isArray(input)) return [{ field: at, message: "must be an object" }];
   const record = input as Record<string, unknown>;
   for (const key of Object.keys(record)) {
-    if (!KNOWN_FIELDS.has(key)) {
-      problems.push({ field: `${at}.${key}`, message: `is not a policy field (known: ${[...KNOWN_FIELDS].join(", ")})` });
+    if (RETIRED[key]) add(`${at}.${key}`, RETIRED[key]);
+    else if (!(POLICY_KEYS as string[]).includes(key)) add(`${at}.${key}`, `is not a policy field (known: ${POLICY_KEYS.join(", ")})`);
+  }
+  for (const key of ["reportOnly", "failClosed"] as const) {
+    if (record[key] !== undefined && typeof record[key] !== "boolean") add(`${at}.${key}`, "must be true or false");
+  }
+  const snooze = record.confirmSnoozeHours;
+  if (snooze !== undefined && (typeof snooze !== "number" || !Number.isInteger(snooze) || snooze < 1 || snooze > 24 * 365)) {
+    add(`${at}.confirmSnoozeHours`, "must be a whole number of hours between 1 and 8760");
+  }
+  const connections = record.connections;
+  if (connections !== undefined) {
+    if (connections === null || typeof connections !== "object" || Array.isArray(connections)) {
+      add(`${at}.connections`, 'must map connection names to "trusted", "confirm" or "excluded"');
+    } else {
+      for (const [name, level] of Object.entries(connections)) {
+        if (!CONNECTION_NAME.test(name)) add(`${at}.connections`, `${JSON.stringify(name)} is not a connection name`);
+        if (typeof level !== "string" || !LEVELS.includes(level)) {
+          add(`${at}.connections.${name}`, `must be "trusted", "confirm" or "excluded", not ${JSON.stringify(level)}`);
+        }
+      }
     }
   }
-  for (const key of BOOLEAN_FIELDS) {
-    if (record[key] !== undefined && typeof record[key] !== "boolean") {
-      problems.push({ field: `${at}.${key}`, message: "must be true or false" });
-    }
-  }
-  for (const key of LIST_FIELDS) {
+  const lists: Array<[keyof LinkingPolicy, RegExp, string]> = [
+    ["primaryConnectionOrder", CONNECTION_NAME, "connection name"],
+    ["protectedAppMetadataKeys", METADATA_KEY, "app_metadata key"],
+    ["carriedAppMetadataKeys", METADATA_KEY, "app_metadata key"],
+  ];
+  for (const [key, pattern, what] of lists) {
     const value = record[key];
     if (value === undefined) continue;
     if (!Array.isArray(value)) {
-      problems.push({ field: `${at}.${key}`, message: "must be a list of connection names" });
+      add(`${at}.${key}`, `must be a list of ${what}s`);
       continue;
     }
-    const seen = new Set<string>();
-    value.forEach((name, i) => {
-      if (typeof name !== "string" || !CONNECTION_NAME.test(name)) {
-        problems.push({ field: `${at}.${key}[${i}]`, message: `${JSON.stringify(name)} is not a connection name` });
-      } else if (seen.has(name)) {
-        problems.push({ field: `${at}.${key}[${i}]`, message: `"${name}" is listed twice` });
-      }
-      if (typeof name === "string") seen.add(name);
+    const seen = new Set<unknown>();
+    value.forEach((item, i) => {
+      if (typeof item !== "string" || !pattern.test(item)) add(`${at}.${key}[${i}]`, `${JSON.stringify(item)} is not a ${what}`);
+      else if (seen.has(item)) add(`${at}.${key}[${i}]`, `"${item}" is listed twice`);
+      seen.add(item);
     });
   }
-  const excluded = Array.isArray(record.excludedConnections) ? (record.excludedConnections as unknown[]) : [];
-  for (const key of ["trustedEmailConnections", "primaryConnectionOrder"] as const) {
-    const list = Array.isArray(record[key]) ? (record[key] as unknown[]) : [];
-    list.forEach((name, i) => {
-      if (excluded.includes(name)) {
-        problems.push({ field: `${at}.${key}[${i}]`, message: `"${String(name)}" is also in excludedConnections` });
+  const levels = connections && typeof connections === "object" ? (connections as Record<string, unknown>) : {};
+  if (Array.isArray(record.primaryConnectionOrder)) {
+    record.primaryConnectionOrder.forEach((name, i) => {
+      if (typeof name === "string" && levels[name] === "excluded") add(`${at}.primaryConnectionOrder[${i}]`, `"${name}" is excluded in connections`);
+    });
+  }
+  if (Array.isArray(record.carriedAppMetadataKeys) && Array.isArray(record.protectedAppMetadataKeys)) {
+    record.carriedAppMetadataKeys.forEach((key, i) => {
+      if ((record.protectedAppMetadataKeys as unknown[]).includes(key)) {
+        add(`${at}.carriedAppMetadataKeys[${i}]`, `"${String(key)}" protects accounts; it cannot also be carried`);
       }
     });
   }
@@ -91,46 +131,68 @@ export function resolvePolicy(input: unknown): LinkingPolicy {
   return {
     reportOnly: partial.reportOnly ?? DEFAULT_POLICY.reportOnly,
     failClosed: partial.failClosed ?? DEFAULT_POLICY.failClosed,
-    excludedConnections: [...(partial.excludedConnections ?? [])],
-    trustedEmailConnections: [...(partial.trustedEmailConnections ?? [])],
+    connections: { ...(partial.connections ?? {}) },
     primaryConnectionOrder: [...(partial.primaryConnectionOrder ?? [])],
+    protectedAppMetadataKeys: [...(partial.protectedAppMetadataKeys ?? [])],
+    carriedAppMetadataKeys: [...(partial.carriedAppMetadataKeys ?? [])],
+    confirmSnoozeHours: partial.confirmSnoozeHours ?? DEFAULT_POLICY.confirmSnoozeHours,
   };
 }
 
-/** The policy as the Action reads it from its secret: compact, stable key order. */
+/** The policy as the Action reads it: every field present, stable key order (reviewable in the plan). */
 export function serializePolicy(policy: LinkingPolicy): string {
+  const sortedConnections = Object.fromEntries(Object.entries(policy.connections).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
   return JSON.stringify({
     reportOnly: policy.reportOnly,
     failClosed: policy.failClosed,
-    excludedConnections: policy.excludedConnections,
-    trustedEmailConnections: policy.trustedEmailConnections,
+    connections: sortedConnections,
     primaryConnectionOrder: policy.primaryConnectionOrder,
+    protectedAppMetadataKeys: policy.protectedAppMetadataKeys,
+    carriedAppMetadataKeys: policy.carriedAppMetadataKeys,
+    confirmSnoozeHours: policy.confirmSnoozeHours,
   });
 }
 
 /**
- * Reads the policy secret at login. The stack validated it in full at synth; here only the
- * shape is checked (a hand-edited secret must not widen linking), keeping the bundle small.
+ * Reads the policy at login. The stack validated it in full at synth; here the shape is checked
+ * strictly and nothing is defaulted: a missing field, a null or an unknown key means the
+ * deployed configuration is not what synth produced, and nothing is linked (error.policy).
  */
-export function parsePolicy(secret: string | undefined): LinkingPolicy {
-  const parsed: unknown = secret ? JSON.parse(secret) : {};
-  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) throw new Error("policy: not an object");
-  const record = parsed as Record<string, unknown>;
-  const flag = (key: "reportOnly" | "failClosed"): boolean => {
-    const value = record[key] ?? DEFAULT_POLICY[key];
-    if (typeof value !== "boolean") throw new Error(`policy: ${key}`);
-    return value;
+export function parsePolicy(value: unknown): LinkingPolicy {
+  const fail = (what: string): never => {
+    throw new Error(`policy: ${what}`);
   };
-  const list = (key: "excludedConnections" | "trustedEmailConnections" | "primaryConnectionOrder"): string[] => {
-    const value = record[key] ?? [];
-    if (!Array.isArray(value) || !value.every((v) => typeof v === "string")) throw new Error(`policy: ${key}`);
-    return value as string[];
+  if (value === null || typeof value !== "object" || Array.isArray(value)) fail("not an object");
+  const record = value as Record<string, unknown>;
+  for (const key of Object.keys(record)) if (!(POLICY_KEYS as string[]).includes(key)) fail(`unknown ${key}`);
+  const strings = (key: keyof LinkingPolicy): string[] => {
+    const list = record[key];
+    if (!Array.isArray(list) || !list.every((v) => typeof v === "string")) fail(key);
+    return list as string[];
   };
+  for (const key of ["reportOnly", "failClosed"] as const) if (typeof record[key] !== "boolean") fail(key);
+  const connections = record.connections;
+  if (connections === null || typeof connections !== "object" || Array.isArray(connections)) fail("connections");
+  const levels: Record<string, ConnectionTrust> = Object.create(null);
+  for (const [name, level] of Object.entries(connections as object)) {
+    if (level !== "trusted" && level !== "confirm" && level !== "excluded") fail("connections");
+    levels[name] = level;
+  }
+  const snooze = record.confirmSnoozeHours;
+  if (typeof snooze !== "number" || !(snooze > 0)) fail("confirmSnoozeHours");
   return {
-    reportOnly: flag("reportOnly"),
-    failClosed: flag("failClosed"),
-    excludedConnections: list("excludedConnections"),
-    trustedEmailConnections: list("trustedEmailConnections"),
-    primaryConnectionOrder: list("primaryConnectionOrder"),
+    reportOnly: record.reportOnly as boolean,
+    failClosed: record.failClosed as boolean,
+    connections: levels,
+    primaryConnectionOrder: strings("primaryConnectionOrder"),
+    protectedAppMetadataKeys: strings("protectedAppMetadataKeys"),
+    carriedAppMetadataKeys: strings("carriedAppMetadataKeys"),
+    confirmSnoozeHours: snooze as number,
   };
+}
+
+/** The trust level of a connection (by name); unlisted and unknown connections need confirmation. */
+export function trustOf(policy: LinkingPolicy, connection: string | undefined): ConnectionTrust {
+  if (connection === undefined) return "confirm";
+  return Object.prototype.hasOwnProperty.call(policy.connections, connection) ? policy.connections[connection] : "confirm";
 }

@@ -1,8 +1,22 @@
-import { decideLinks, emailDigest, fillMissing, lookupEmails, MARKER_KEY, mergeMetadata, orderForPrimary, precheck, type Account } from "../../action-src/decide";
-import { DEFAULT_POLICY, parsePolicy, type LinkingPolicy } from "../../action-src/policy";
+import {
+  decideLinks,
+  emailDigest,
+  fillMissing,
+  lookupEmails,
+  MARKER_KEY,
+  markerFor,
+  mergeMetadata,
+  orderForPrimary,
+  precheck,
+  UNDO_KEY,
+  type Account,
+} from "../../action-src/decide";
+import { DEFAULT_POLICY, parsePolicy, resolvePolicy, serializePolicy, validatePolicy, type LinkingPolicy } from "../../action-src/policy";
 import { formatDecision } from "../../action-src/log";
+import { readSettings } from "../../action-src/settings";
 
-const policy = (extra: Partial<LinkingPolicy> = {}): LinkingPolicy => ({ ...DEFAULT_POLICY, ...extra });
+const TRUST_ALL = { github: "trusted", "google-oauth2": "trusted", db: "trusted" } as const;
+const policy = (extra: Partial<LinkingPolicy> = {}): LinkingPolicy => ({ ...DEFAULT_POLICY, connections: { ...TRUST_ALL }, ...extra });
 const account = (user_id: string, connection: string, extra: Partial<Account> = {}): Account => {
   const bar = user_id.indexOf("|");
   return {
@@ -14,29 +28,55 @@ const account = (user_id: string, connection: string, extra: Partial<Account> = 
     ...extra,
   };
 };
+const KEY = "test-key";
+const context = { now: Date.UTC(2026, 0, 1), digest: (email: string) => emailDigest(email, KEY) };
 
 describe("precheck", () => {
   const user = account("auth0|1", "db");
+  const marked = (marker: unknown) => ({ ...user, app_metadata: { [MARKER_KEY]: marker } });
   test.each([
-    [{ user, protocol: "oauth2-refresh-token" }, policy(), "skip.non_interactive"],
-    [{ user: { ...user, email: undefined } }, policy(), "skip.no_email"],
-    [{ user: { ...user, email: "  " } }, policy(), "skip.no_email"],
-    [{ user: { ...user, email_verified: "true" } }, policy(), "skip.unverified"],
-    [{ user: { ...user, email_verified: 1 } }, policy(), "skip.unverified"],
-    [{ user, connection: "db" }, policy({ excludedConnections: ["db"] }), "skip.excluded_connection"],
-    [{ user: { ...user, app_metadata: { [MARKER_KEY]: { v: 1, email: emailDigest("ADA@example.com ") } } } }, policy(), "skip.decided"],
-  ])("%j → %s", (login, p, reason) => {
-    expect(precheck(login, p)).toEqual({ proceed: false, reason });
+    ["skip.non_interactive", { user, protocol: "oauth2-refresh-token" }, policy()],
+    ["skip.no_email", { user: { ...user, email: undefined } }, policy()],
+    ["skip.no_email", { user: { ...user, email: "  " } }, policy()],
+    ["skip.unverified", { user: { ...user, email_verified: "true" } }, policy()],
+    ["skip.unverified", { user: { ...user, email_verified: 1 } }, policy()],
+    ["skip.excluded_connection", { user, connection: "db" }, policy({ connections: { db: "excluded" } })],
+    // The login's connection and the account's root identity both count.
+    ["skip.excluded_connection", { user, connection: "github" }, policy({ connections: { db: "excluded" } })],
+    ["skip.excluded_connection", { user, connection: "corp" }, policy({ connections: { corp: "excluded" } })],
+    ["skip.blocked", { user: { ...user, blocked: true } }, policy()],
+    ["skip.protected", { user: { ...user, app_metadata: { roles: ["admin"] } } }, policy({ protectedAppMetadataKeys: ["roles"] })],
+    ["skip.decided", { user: marked(markerFor(emailDigest("ADA@example.com ", KEY), "decided")) }, policy()],
+    ["skip.snoozed", { user: marked(markerFor(emailDigest("ada@example.com", KEY), "snoozed", context.now + 1)) }, policy()],
+    ["skip.reported", { user: marked(markerFor(emailDigest("ada@example.com", KEY), "reported")) }, policy({ reportOnly: true })],
+  ])("%s", (reason, login, p) => {
+    expect(precheck(login, p, context)).toEqual({ proceed: false, reason });
   });
 
-  test("a marker for another email does not skip; a trusted connection counts as verified", () => {
-    const marked = { ...user, app_metadata: { [MARKER_KEY]: { v: 1, email: emailDigest("old@example.com") } } };
-    expect(precheck({ user: marked }, policy())).toEqual({ proceed: true, email: "ada@example.com" });
-    expect(precheck({ user: { ...user, email_verified: false }, connection: "db" }, policy({ trustedEmailConnections: ["db"] }))).toMatchObject({ proceed: true });
+  test("markers for another email, another key, an old format, a passed snooze, or a report after go-live do not skip", () => {
+    const proceed = { proceed: true, email: "ada@example.com", digest: emailDigest("ada@example.com", KEY) };
+    for (const marker of [
+      markerFor(emailDigest("old@example.com", KEY), "decided"),
+      markerFor(emailDigest("ada@example.com", "another-tenant"), "decided"),
+      { v: 1, email: emailDigest("ada@example.com", KEY) },
+      markerFor(emailDigest("ada@example.com", KEY), "snoozed", context.now),
+      markerFor(emailDigest("ada@example.com", KEY), "reported"),
+    ]) {
+      expect(precheck({ user: marked(marker) }, policy(), context)).toEqual(proceed);
+    }
+  });
+
+  test("a connection's trust never turns an unverified email into a verified one", () => {
+    expect(precheck({ user: { ...user, email_verified: false } }, policy({ connections: { db: "trusted" } }), context)).toEqual({ proceed: false, reason: "skip.unverified" });
+  });
+
+  test("digests are keyed: the same address under two keys gives unrelated digests", () => {
+    expect(emailDigest("ada@example.com", "a")).not.toBe(emailDigest("ada@example.com", "b"));
+    expect(emailDigest(" Ada@Example.com", "a")).toBe(emailDigest("ada@example.com", "a"));
   });
 });
 
-describe("decideLinks", () => {
+describe("decideLinks: trust", () => {
   const gh = account("github|1", "github", { created_at: "2023-01-01T00:00:00.000Z" });
   const db = account("auth0|2", "db", { created_at: "2024-01-01T00:00:00.000Z" });
   const google = account("google-oauth2|3", "google-oauth2", { created_at: "2022-06-01T00:00:00.000Z" });
@@ -45,14 +85,83 @@ describe("decideLinks", () => {
     expect(decideLinks(db, [db], policy())).toEqual({ kind: "none", reason: "none.no_candidates", ignored: [] });
   });
 
-  test("oldest is primary; the current identity is linked first and the login switches", () => {
+  test("all trusted: the oldest is primary; the current identity is linked first and the login switches", () => {
     const plan = decideLinks(db, [gh, db, google], policy());
-    expect(plan).toMatchObject({ kind: "link", primary: "google-oauth2|3", switchToPrimary: true });
+    expect(plan).toMatchObject({ kind: "link", primary: "google-oauth2|3", switchToPrimary: true, awaitingConfirmation: 0 });
     if (plan.kind !== "link") throw new Error();
     expect(plan.links.map((l) => [l.secondaryUserId, l.provider, l.userId, l.isCurrent])).toEqual([
       ["auth0|2", "auth0", "2", true],
       ["github|1", "github", "1", false],
     ]);
+  });
+
+  test("the default policy links nothing silently: every connection needs confirmation", () => {
+    expect(decideLinks(db, [gh], { ...DEFAULT_POLICY })).toEqual({
+      kind: "confirm",
+      reason: "confirm.required",
+      primary: "github|1",
+      target: { user_id: "github|1", connection: "github" },
+      ignored: [],
+    });
+  });
+
+  test("pre-account hijack: an older database account joins a trusted Google login only with confirmation", () => {
+    const attacker = account("auth0|early", "Username-Password-Authentication", { created_at: "2020-01-01T00:00:00.000Z" });
+    const plan = decideLinks(google, [attacker], policy());
+    expect(plan).toMatchObject({ kind: "confirm", target: { user_id: "auth0|early" } });
+  });
+
+  test("a login over an untrusted connection, or onto an account whose root is untrusted, needs confirmation", () => {
+    const corp = account("samlp|c", "corp");
+    expect(decideLinks(corp, [gh], policy())).toMatchObject({ kind: "confirm", target: { user_id: "github|1" } });
+    // The primary logs in through a linked identity of an untrusted connection.
+    expect(decideLinks(gh, [db], policy(), { loginConnection: "corp" })).toMatchObject({ kind: "confirm", target: { user_id: "auth0|2" } });
+  });
+
+  test("mixed cluster: trusted accounts link now, the confirm-level one waits", () => {
+    const corp = account("samlp|c", "corp", { created_at: "2021-01-01T00:00:00.000Z" });
+    const plan = decideLinks(db, [gh, corp], policy());
+    expect(plan).toMatchObject({ kind: "link", primary: "github|1", awaitingConfirmation: 1 });
+  });
+
+  test("a confirmed account links without connection trust", () => {
+    expect(decideLinks(db, [gh], { ...DEFAULT_POLICY }, { confirmed: "github|1" })).toMatchObject({ kind: "link", primary: "github|1", switchToPrimary: true });
+  });
+
+  test("an established primary awaiting confirmation is confirmed first (never two established primaries)", () => {
+    const corpPrimary = account("samlp|c", "corp", { identities: [{ connection: "corp", provider: "samlp", user_id: "c" }, { connection: "x", provider: "apple", user_id: "a" }] });
+    expect(decideLinks(db, [gh, corpPrimary], policy())).toMatchObject({ kind: "confirm", target: { user_id: "samlp|c" } });
+  });
+
+  test("ineligible candidates are reported, not linked", () => {
+    const plan = decideLinks(db, [
+      account("github|9", "github", { email_verified: "true" }),
+      account("samlp|x", "corp", { email_verified: false }),
+      account("twitter|t", "twitter", { email: "other@example.com" }),
+      account("github|b", "github", { blocked: true }),
+      account("github|p", "github", { app_metadata: { roles: ["admin"] } }),
+      account("google-oauth2|x", "legacy"),
+    ], policy({ connections: { ...TRUST_ALL, legacy: "excluded" }, protectedAppMetadataKeys: ["roles"] }));
+    expect(plan).toEqual({
+      kind: "none",
+      reason: "none.no_candidates",
+      ignored: [
+        { user_id: "github|9", reason: "ineligible.unverified" },
+        { user_id: "samlp|x", reason: "ineligible.unverified" },
+        { user_id: "twitter|t", reason: "ineligible.email_mismatch" },
+        { user_id: "github|b", reason: "ineligible.blocked" },
+        { user_id: "github|p", reason: "ineligible.protected" },
+        { user_id: "google-oauth2|x", reason: "ineligible.excluded_connection" },
+      ],
+    });
+  });
+
+  test("an account is judged by its root identity's connection, not a linked one", () => {
+    const established = account("samlp|c", "corp", { identities: [{ connection: "corp", provider: "samlp", user_id: "c" }, { connection: "github", provider: "github", user_id: "z" }] });
+    expect(decideLinks(db, [established], policy({ connections: { ...TRUST_ALL, corp: "excluded" } }))).toMatchObject({
+      kind: "none",
+      ignored: [{ user_id: "samlp|c", reason: "ineligible.excluded_connection" }],
+    });
   });
 
   test("preference order beats age; ties fall back to age then user_id", () => {
@@ -61,27 +170,8 @@ describe("decideLinks", () => {
     expect(orderForPrimary([gh, twin], policy()).map((a) => a.user_id)).toEqual(["github|0", "github|1"]);
   });
 
-  test("the primary keeps the decision deterministic whatever the order of candidates", () => {
-    const a = decideLinks(db, [gh, google], policy());
-    const b = decideLinks(db, [google, gh], policy());
-    expect(a).toEqual(b);
-  });
-
-  test("ineligible candidates are reported, not linked", () => {
-    const plan = decideLinks(db, [
-      account("github|9", "github", { email_verified: "true" }),
-      account("samlp|x", "corp", { email_verified: false }),
-      account("twitter|t", "twitter", { email: "other@example.com" }),
-    ], policy({ excludedConnections: ["corp"] }));
-    expect(plan).toEqual({
-      kind: "none",
-      reason: "none.no_candidates",
-      ignored: [
-        { user_id: "github|9", reason: "ineligible.unverified" },
-        { user_id: "samlp|x", reason: "ineligible.excluded_connection" },
-        { user_id: "twitter|t", reason: "ineligible.email_mismatch" },
-      ],
-    });
+  test("the decision is the same whatever the order of candidates", () => {
+    expect(decideLinks(db, [gh, google], policy())).toEqual(decideLinks(db, [google, gh], policy()));
   });
 
   test("an account that already holds linked identities stays primary; two of them are refused", () => {
@@ -91,20 +181,104 @@ describe("decideLinks", () => {
     expect(decideLinks(google, [established, other], policy())).toMatchObject({ kind: "none", reason: "refuse.conflicting_primaries" });
   });
 
-  test("a candidate that already holds the current identity means switch only", () => {
-    const holder = { ...gh, identities: [...gh.identities!, { connection: "db", provider: "auth0", user_id: "2" }] };
-    expect(decideLinks(db, [holder], policy())).toEqual({ kind: "switch", reason: "link.already_linked", primary: "github|1", ignored: [] });
+  test("a candidate that already holds the current identity means switch only; its MFA is carried", () => {
+    const holder = { ...gh, multifactor: ["guardian"], identities: [...gh.identities!, { connection: "db", provider: "auth0", user_id: "2" }] };
+    expect(decideLinks(db, [holder], policy())).toEqual({ kind: "switch", reason: "link.already_linked", primary: "github|1", primaryHasMfa: true, ignored: [] });
   });
 
-  test("metadata: primary wins, nested objects are filled, the marker rides along when switching", () => {
+  test("a primary with MFA enrolled is flagged so the switched login is challenged", () => {
+    expect(decideLinks(db, [{ ...gh, multifactor: ["guardian"] }], policy())).toMatchObject({ kind: "link", primaryHasMfa: true });
+    expect(decideLinks(db, [{ ...gh, multifactor: [] }], policy())).toMatchObject({ kind: "link", primaryHasMfa: false });
+  });
+});
+
+describe("mergeMetadata", () => {
+  const gh = account("github|1", "github");
+  const db = account("auth0|2", "db");
+
+  test("user_metadata: primary wins, nested objects filled; app_metadata: nothing carried by default, kept for undo", () => {
     const primary = { ...gh, user_metadata: { prefs: { theme: "dark" } }, app_metadata: { plan: "pro" } };
-    const secondary = { ...db, user_metadata: { prefs: { theme: "light", lang: "fr" }, phone: "x" }, app_metadata: { plan: "free", [MARKER_KEY]: { v: 1, email: "zz" } } };
-    expect(mergeMetadata(primary, [secondary], { v: 1, email: "aa" })).toEqual({
-      user_metadata: { prefs: { theme: "dark", lang: "fr" }, phone: "x" },
-      app_metadata: { [MARKER_KEY]: { v: 1, email: "aa" } },
+    const secondary = { ...db, user_metadata: { prefs: { theme: "light", lang: "fr" }, phone: "x" }, app_metadata: { plan: "free", roles: ["editor"], [MARKER_KEY]: { v: 2 } } };
+    const marker = markerFor("aa", "decided");
+    expect(mergeMetadata(primary, [secondary], policy(), marker)).toEqual({
+      patch: {
+        user_metadata: { prefs: { theme: "dark", lang: "fr" }, phone: "x" },
+        app_metadata: {
+          [UNDO_KEY]: { "auth0|2": { app_metadata: { plan: "free", roles: ["editor"] }, user_metadata: { prefs: { theme: "light", lang: "fr" } } } },
+          [MARKER_KEY]: marker,
+        },
+      },
     });
-    expect(mergeMetadata(primary, [{ ...db, user_metadata: {}, app_metadata: {} }])).toBeUndefined();
+    expect(mergeMetadata(primary, [{ ...db, user_metadata: {}, app_metadata: {} }], policy())).toEqual({});
     expect(fillMissing({ a: [1] }, { a: [2], b: 2 })).toEqual({ a: [1], b: 2 });
+  });
+
+  test("carried app_metadata keys are copied; a conflict on one refuses (a restriction is never overridden)", () => {
+    const primary = { ...gh, app_metadata: {} };
+    expect(mergeMetadata(primary, [{ ...db, app_metadata: { plan: "pro", roles: ["x"] } }], policy({ carriedAppMetadataKeys: ["plan"] }))).toEqual({
+      patch: { app_metadata: { plan: "pro", [UNDO_KEY]: { "auth0|2": { app_metadata: { roles: ["x"] } } } } },
+    });
+    expect(mergeMetadata({ ...gh, app_metadata: { limits: { export: false } } }, [{ ...db, app_metadata: { limits: { export: true } } }], policy({ carriedAppMetadataKeys: ["limits"] }))).toEqual({ conflict: "limits" });
+    expect(decideLinks(db, [{ ...gh, app_metadata: { tier: "a" } }], policy({ carriedAppMetadataKeys: ["tier"] }))).toEqual(
+      decideLinks(db, [{ ...gh, app_metadata: { tier: "a" } }], policy({ carriedAppMetadataKeys: ["tier"] })),
+    );
+    expect(decideLinks({ ...db, app_metadata: { tier: "b" } }, [{ ...gh, app_metadata: { tier: "a" } }], policy({ carriedAppMetadataKeys: ["tier"] }))).toMatchObject({
+      kind: "none",
+      reason: "refuse.metadata_conflict",
+    });
+  });
+
+  test("keys like __proto__, constructor and toString are kept as plain keys; nothing is polluted", () => {
+    const secondary = { ...db, user_metadata: JSON.parse('{"__proto__":{"polluted":true},"constructor":"c","toString":"t"}') as Record<string, unknown> };
+    const merged = mergeMetadata({ ...gh, user_metadata: {} }, [secondary], policy());
+    const user = merged.patch!.user_metadata!;
+    expect(Object.keys(user).sort()).toEqual(["__proto__", "constructor", "toString"]);
+    expect(JSON.parse(JSON.stringify(user))).toEqual(JSON.parse('{"__proto__":{"polluted":true},"constructor":"c","toString":"t"}'));
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    expect(Object.getPrototypeOf(user)).toBe(Object.prototype);
+  });
+
+  test("the undo record is bounded: an oversized secondary keeps only the names of what was lost", () => {
+    const big = { ...db, app_metadata: { blob: "x".repeat(10_000), small: 1 } };
+    const undo = mergeMetadata({ ...gh }, [big], policy()).patch!.app_metadata![UNDO_KEY] as Record<string, unknown>;
+    expect(undo["auth0|2"]).toEqual({ truncated: true, app_metadata_keys: ["blob", "small"], user_metadata_keys: [] });
+  });
+});
+
+describe("policy", () => {
+  test("the retired keys are synth errors that say what to write instead", () => {
+    expect(validatePolicy({ trustedEmailConnections: ["corp"], excludedConnections: ["x"] })).toEqual([
+      { field: "policy.trustedEmailConnections", message: expect.stringContaining('connections: { "<name>": "trusted" }') },
+      { field: "policy.excludedConnections", message: expect.stringContaining('"excluded"') },
+    ]);
+  });
+
+  test("connections need a known trust level; lists are checked; carried keys cannot protect", () => {
+    expect(validatePolicy({ connections: { github: "yes", "bad name": "trusted" } }).map((p) => p.field)).toEqual(["policy.connections.github", "policy.connections"]);
+    expect(validatePolicy({ protectedAppMetadataKeys: ["roles"], carriedAppMetadataKeys: ["roles"] })).toEqual([
+      { field: "policy.carriedAppMetadataKeys[0]", message: expect.stringContaining("protects accounts") },
+    ]);
+    expect(validatePolicy({ connections: { legacy: "excluded" }, primaryConnectionOrder: ["legacy"] })[0].field).toBe("policy.primaryConnectionOrder[0]");
+    expect(validatePolicy({ confirmSnoozeHours: 0 })[0].field).toBe("policy.confirmSnoozeHours");
+  });
+
+  test("at login the policy is read strictly: unknown keys, nulls and missing fields are refused", () => {
+    const good = JSON.parse(serializePolicy(resolvePolicy({ connections: { github: "trusted" } })));
+    expect(parsePolicy(good)).toEqual(resolvePolicy({ connections: { github: "trusted" } }));
+    expect(() => parsePolicy({ ...good, extra: 1 })).toThrow("unknown extra");
+    expect(() => parsePolicy({ ...good, connections: null })).toThrow("connections");
+    expect(() => parsePolicy({ ...good, connections: { github: "maybe" } })).toThrow("connections");
+    const { reportOnly: _, ...missing } = good;
+    expect(() => parsePolicy(missing)).toThrow("reportOnly");
+    expect(() => parsePolicy(undefined)).toThrow();
+  });
+
+  test("settings: only the known keys, a policy and every value; the secret comes from secrets", () => {
+    const settings = { domain: "t.example", audience: "https://t.example/api/v2/", clientId: "c", policy: JSON.parse(serializePolicy(resolvePolicy({}))) };
+    expect(readSettings({ CLIENT_SECRET: "s" }, settings)).toMatchObject({ domain: "t.example", clientSecret: "s" });
+    expect(() => readSettings({ CLIENT_SECRET: "s" }, { ...settings, sneaky: true })).toThrow("policy");
+    expect(() => readSettings({ CLIENT_SECRET: "s" }, undefined)).toThrow("policy");
+    expect(() => readSettings({}, settings)).toThrow("configuration");
   });
 });
 
@@ -112,12 +286,6 @@ describe("helpers", () => {
   test("lookupEmails queries the lower-cased form only when it differs", () => {
     expect(lookupEmails("ada@example.com")).toEqual(["ada@example.com"]);
     expect(lookupEmails("Ada@Example.com")).toEqual(["Ada@Example.com", "ada@example.com"]);
-  });
-
-  test("parsePolicy: defaults when absent, refuses a wrong shape", () => {
-    expect(parsePolicy(undefined)).toEqual(DEFAULT_POLICY);
-    expect(() => parsePolicy('{"excludedConnections":"github"}')).toThrow("excludedConnections");
-    expect(() => parsePolicy("not json")).toThrow();
   });
 
   test("decision lines scrub emails and tokens and fit Auth0's 256 characters", () => {

@@ -1,25 +1,18 @@
 // The deployed bundle, run in the emulated post-login runtime against the emulated
-// Management API over HTTPS with the real auth0 SDK.
-import { emailDigest, MARKER_KEY } from "../../action-src/decide";
-import { ManagementApiEmulator } from "../support/management-api";
-import { PostLoginRuntime } from "../support/post-login-runtime";
+// Management API over HTTPS: the behaviour the project exists for, its cost and its failures.
+import { MARKER_KEY, UNDO_KEY } from "../../action-src/decide";
+import { database, github, google, setUp as start, tearDown, TRUSTED } from "../support/linking-fixtures";
+import type { ManagementApiEmulator } from "../support/management-api";
+import type { PostLoginRuntime } from "../support/post-login-runtime";
 
 let tenant: ManagementApiEmulator;
 let runtime: PostLoginRuntime;
 
 async function setUp(policy = {}) {
-  tenant = new ManagementApiEmulator();
-  await tenant.start();
-  runtime = new PostLoginRuntime(tenant, { policy });
+  ({ tenant, runtime } = await start(policy));
 }
 
-afterEach(async () => {
-  await runtime?.close();
-  await tenant?.stop();
-});
-
-const github = (extra = {}) => ({ user_id: "github|1001", connection: "github", email: "ada@example.com", email_verified: true, ...extra });
-const database = (extra = {}) => ({ user_id: "auth0|db01", connection: "Username-Password-Authentication", email: "ada@example.com", email_verified: true, ...extra });
+afterEach(tearDown);
 
 /** The original case: a GitHub account exists, then the person signs up with username/password. */
 function seedGithubThenDatabase(): void {
@@ -56,13 +49,13 @@ describe("linking", () => {
     const outcome = await runtime.login("auth0|db01");
     expect(outcome).toMatchObject({ status: "success", sub: "auth0|db01" });
     expect(outcome.commands.some((c) => c.type === "setPrimaryUser")).toBe(false);
-    expect(tenant.user("auth0|db01")!.app_metadata[MARKER_KEY]).toEqual({ v: 1, email: emailDigest("ada@example.com") });
+    expect(tenant.user("auth0|db01")!.app_metadata[MARKER_KEY]).toEqual({ v: 2, email: runtime.digest("ada@example.com"), state: "decided" });
   });
 
   test("three accounts: both others are linked into the oldest", async () => {
     await setUp();
     tenant.createUser(github());
-    tenant.createUser({ user_id: "google-oauth2|g1", connection: "google-oauth2", email: "ada@example.com", email_verified: true });
+    tenant.createUser(google());
     tenant.createUser(database());
     const outcome = await runtime.login("auth0|db01");
     expect(outcome).toMatchObject({ status: "success", sub: "github|1001" });
@@ -78,14 +71,16 @@ describe("linking", () => {
     expect(tenant.user("github|1001")).toBeUndefined();
   });
 
-  test("metadata of the secondaries is kept on the primary; the primary wins conflicts", async () => {
-    await setUp();
+  test("user_metadata is merged (the primary wins); app_metadata is carried only for the policy's keys; the rest is kept for undo", async () => {
+    await setUp({ carriedAppMetadataKeys: ["customer_id"] });
     tenant.createUser(github({ user_metadata: { theme: "dark", lang: "en" }, app_metadata: { plan: "pro" } }));
-    tenant.createUser(database({ user_metadata: { theme: "light", newsletter: true }, app_metadata: { plan: "free", customer_id: "c-42" } }));
+    tenant.createUser(database({ user_metadata: { theme: "light", newsletter: true }, app_metadata: { plan: "free", customer_id: "c-42", roles: ["admin"] } }));
     await runtime.login("auth0|db01");
     const primary = tenant.user("github|1001")!;
     expect(primary.user_metadata).toEqual({ theme: "dark", lang: "en", newsletter: true });
     expect(primary.app_metadata).toMatchObject({ plan: "pro", customer_id: "c-42" });
+    expect(primary.app_metadata.roles).toBeUndefined();
+    expect(primary.app_metadata[UNDO_KEY]).toEqual({ "auth0|db01": { app_metadata: { plan: "free", roles: ["admin"] }, user_metadata: { theme: "light" } } });
   });
 
   test("mixed-case email from a social provider finds the lower-cased database user", async () => {
@@ -95,6 +90,23 @@ describe("linking", () => {
     const outcome = await runtime.login("github|1001");
     expect(outcome).toMatchObject({ status: "success", sub: "auth0|db01" });
     expect(outcome.requests.filter((r) => r.path === "/api/v2/users-by-email")).toHaveLength(2);
+  });
+
+  test("a database sign-up finds an older GitHub account stored as Ada@Example.com (case-insensitive search)", async () => {
+    await setUp();
+    tenant.createUser(github({ email: "Ada@Example.com" }));
+    tenant.createUser(database());
+    const outcome = await runtime.login("auth0|db01");
+    expect(outcome).toMatchObject({ status: "success", sub: "github|1001" });
+    expect(outcome.requests.map((r) => r.path)).toContain("/api/v2/users");
+  });
+
+  test("two social accounts whose providers spell the address differently are linked", async () => {
+    await setUp();
+    tenant.createUser(github({ email: "ADA@example.com" }));
+    tenant.createUser(google({ email: "Ada@Example.com" }));
+    const outcome = await runtime.login("google-oauth2|g1");
+    expect(outcome).toMatchObject({ status: "success", sub: "github|1001" });
   });
 });
 
@@ -123,16 +135,17 @@ describe("safety", () => {
     expect(outcome.decisions[0]).toMatchObject({ linking: "none.no_candidates" });
   });
 
-  test("a trusted enterprise connection counts as verified", async () => {
-    await setUp({ trustedEmailConnections: ["corp-saml"] });
+  test("a trusted connection does not turn email_verified: false into verified", async () => {
+    await setUp({ connections: { ...TRUSTED, "corp-saml": "trusted" } });
     tenant.createUser(github());
     tenant.createUser({ user_id: "samlp|corp|ada", connection: "corp-saml", email: "ada@example.com", email_verified: false });
     const outcome = await runtime.login("samlp|corp|ada");
-    expect(outcome).toMatchObject({ status: "success", sub: "github|1001" });
+    expect(outcome).toMatchObject({ status: "success", sub: "samlp|corp|ada" });
+    expect(outcome.decisions[0]).toMatchObject({ linking: "skip.unverified" });
   });
 
   test("an excluded connection is never linked, in either role", async () => {
-    await setUp({ excludedConnections: ["github"] });
+    await setUp({ connections: { ...TRUSTED, github: "excluded" } });
     seedGithubThenDatabase();
     const asDatabase = await runtime.login("auth0|db01");
     expect(asDatabase).toMatchObject({ status: "success", sub: "auth0|db01" });
@@ -177,7 +190,7 @@ describe("safety", () => {
     const outcome = await runtime.login("auth0|db01");
     expect(outcome).toMatchObject({ status: "success", sub: "auth0|db01" });
     expect(outcome.commands.some((c) => c.type === "setPrimaryUser")).toBe(false);
-    expect(outcome.decisions[0]).toMatchObject({ linking: "error.management_api", error: "not_found" });
+    expect(outcome.decisions[0]).toMatchObject({ linking: "refuse.link_rejected", error: "not_found" });
   });
 });
 
@@ -271,7 +284,7 @@ describe("failures", () => {
     const outcome = await runtime.login("auth0|db01");
     expect(outcome).toMatchObject({ status: "success", sub: "auth0|db01" });
     expect(outcome.ms).toBeLessThan(11_000);
-    expect(outcome.decisions[0]).toMatchObject({ linking: "error.management_api", error: "timeout" });
+    expect(outcome.decisions[0]).toMatchObject({ linking: "error.timeout", error: "timeout" });
   });
 
   test("failClosed denies the login with a generic message", async () => {
@@ -299,7 +312,8 @@ describe("report-only", () => {
     seedGithubThenDatabase();
     const outcome = await runtime.login("auth0|db01");
     expect(outcome).toMatchObject({ status: "success", sub: "auth0|db01" });
-    expect(outcome.commands).toEqual([]);
+    // Only its own marker, so that each person is evaluated once, not on every login.
+    expect(outcome.commands).toEqual([{ type: "setAppMetadata", key: MARKER_KEY, value: { v: 2, email: runtime.digest("ada@example.com"), state: "reported" } }]);
     expect(outcome.requests.every((r) => r.method === "GET" || r.path === "/oauth/token")).toBe(true);
     expect(tenant.user("auth0|db01")).toBeDefined();
     expect(outcome.decisions[0]).toMatchObject({
@@ -309,6 +323,9 @@ describe("report-only", () => {
       wouldSwitch: true,
       reportOnly: true,
     });
+    const again = await runtime.login("auth0|db01");
+    expect(again.requests).toEqual([]);
+    expect(again.decisions[0]).toMatchObject({ linking: "skip.reported" });
   });
 });
 

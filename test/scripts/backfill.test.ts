@@ -147,7 +147,7 @@ describe("dry run and apply against a generated tenant", () => {
     generated = seedTenant(tenant);
   });
 
-  const environment: EnvironmentConfig = { name: "dev", tenant: "development tenant", policy: { excludedConnections: [EXCLUDED] } };
+  const environment: EnvironmentConfig = { name: "dev", tenant: "development tenant", policy: { connections: { [EXCLUDED]: "excluded" } } };
   const host = (args: Record<string, unknown>) =>
     runScript(HOST, [JSON.stringify({ environment, ...args })], cleanEnv(credentialsFor(tenant)));
 

@@ -164,7 +164,7 @@ describe("per-environment options", () => {
   });
 
   test("the policy secret carries the environment's policy", () => {
-    const { tf } = synthConfig({ name: "qa", tenant: "qa", policy: { failClosed: true, excludedConnections: ["legacy-db"] } });
+    const { tf } = synthConfig({ name: "qa", tenant: "qa", policy: { failClosed: true, connections: { "legacy-db": "excluded" } } });
     const secrets = (tf.resource.auth0_action.linking_action as { secrets: { name: string; value: string }[] }).secrets;
     expect(JSON.parse(secrets.find((s) => s.name === "LINKING_POLICY")!.value)).toEqual({
       reportOnly: false,

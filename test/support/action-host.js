@@ -78,6 +78,9 @@ async function runWith(entries, message) {
         commands.push({ type: "setPrimaryUser", id });
       },
     },
+    multifactor: {
+      enable: (provider, options) => commands.push({ type: "multifactor", provider, options }),
+    },
     user: {
       setAppMetadata: (key, value) => commands.push({ type: "setAppMetadata", key, value }),
       setUserMetadata: (key, value) => commands.push({ type: "setUserMetadata", key, value }),

@@ -25,6 +25,9 @@ export interface EmulatedUser {
   app_metadata: Record<string, unknown>;
   user_metadata: Record<string, unknown>;
   name?: string;
+  blocked?: boolean;
+  /** Enrolled MFA providers, as Auth0's profile lists them (e.g. ["guardian"]). */
+  multifactor?: string[];
 }
 
 export interface RecordedRequest {
@@ -43,6 +46,23 @@ export interface NewUser {
   created_at?: string;
   app_metadata?: Record<string, unknown>;
   user_metadata?: Record<string, unknown>;
+  blocked?: boolean;
+  multifactor?: string[];
+}
+
+/** A fault injected for matching requests: answer `status` (or nothing) instead of the real answer. */
+export interface InjectedFault {
+  method: string;
+  /** Matched against the request path. */
+  path: RegExp;
+  /** How many matching requests get the fault. */
+  count: number;
+  /** "hang": never answer. A number: answer with that status (after carrying out the request when `after`). */
+  answer: number | "hang";
+  /** Carry the request out first, then lose its answer (a commit the client never hears of). */
+  after?: boolean;
+  /** Body of the faulty answer (default: an Auth0-style error). */
+  body?: unknown;
 }
 
 export interface EmulatedClient {
@@ -131,6 +151,8 @@ export class ManagementApiEmulator {
   private readonly exportJobs = new Map<string, { id: string; fields: string[]; polls: number; created_at: string; snapshot?: Array<Record<string, unknown>> }>();
   /** Runs before a link is carried out (for example a concurrent login linking first). */
   beforeLink: ((primaryId: string, secondaryId: string) => void) | undefined;
+  /** Faults for matching requests, consumed in order (see `inject`). */
+  private faults: InjectedFault[] = [];
 
   domain = "";
 
@@ -140,6 +162,22 @@ export class ManagementApiEmulator {
 
   rateLimitNext(count: number, options: { resetInSeconds?: number; useRetryAfter?: boolean; includeToken?: boolean } = {}): void {
     this.rateLimited = { count, resetInSeconds: options.resetInSeconds ?? 1, useRetryAfter: options.useRetryAfter ?? false, includeToken: options.includeToken ?? false };
+  }
+
+  /** The next `count` requests matching `method` and `path` get `answer` instead (see InjectedFault). */
+  inject(fault: InjectedFault): void {
+    this.faults.push({ ...fault });
+  }
+
+  /** Every token issued so far stops working (401), as after a signing-key rotation or a revoked grant. */
+  revokeTokens(): void {
+    this.tokens.clear();
+  }
+
+  private takeFault(method: string, path: string): InjectedFault | undefined {
+    const fault = this.faults.find((f) => f.count > 0 && f.method === method && f.path.test(path));
+    if (fault) fault.count--;
+    return fault;
   }
 
   /** Creates a user as Auth0 would on first sign-in with that identity. */
@@ -158,6 +196,8 @@ export class ManagementApiEmulator {
       identities: [{ connection: user.connection, provider, user_id: id, isSocial: SOCIAL.has(provider) }],
       app_metadata: clone(user.app_metadata ?? {}),
       user_metadata: clone(user.user_metadata ?? {}),
+      ...(user.blocked !== undefined ? { blocked: user.blocked } : {}),
+      ...(user.multifactor ? { multifactor: [...user.multifactor] } : {}),
     };
     this.users.set(user.user_id, created);
     return clone(created);
@@ -192,6 +232,7 @@ export class ManagementApiEmulator {
     this.bucket = { tokens: 0, at: 0 };
     this.exportPollsBeforeDone = 1;
     this.beforeLink = undefined;
+    this.faults = [];
     this.resetRecords();
   }
 
@@ -246,7 +287,15 @@ export class ManagementApiEmulator {
         throw new HttpError(429, "Too Many Requests", "Global limit has been reached", "too_many_requests");
       }
       const raw = Buffer.concat(chunks).toString("utf8");
+      const fault = this.takeFault(record.method, url.pathname);
+      if (fault?.answer === "hang" && !fault.after) return;
+      if (fault && !fault.after) throw new HttpError(fault.answer as number, "Injected", "injected fault");
       ({ status, body } = isToken ? this.token(req.headers["content-type"] ?? "", raw) : this.api(req, url, raw));
+      if (fault?.answer === "hang") return; // carried out, answer lost
+      if (fault) {
+        status = fault.answer as number;
+        body = fault.body ?? { statusCode: status, error: "Injected", message: "injected fault" };
+      }
     } catch (caught) {
       // A bug in the emulation answers 500 (and says so) instead of leaving the client hanging.
       const err = caught instanceof HttpError ? caught : new HttpError(500, "Internal Server Error", `emulation error: ${(caught as Error)?.message ?? caught}`);
@@ -412,6 +461,16 @@ export class ManagementApiEmulator {
       const email = url.searchParams.get("email");
       if (!email) throw new HttpError(400, "Bad Request", "Query validation error: 'Missing required property: email'");
       return { status: 200, body: [...this.users.values()].filter((u) => u.email === email).map(clone) };
+    }
+    if (method === "GET" && path === "/api/v2/users") {
+      // User search (engine v3): case-insensitive on email. Only the exact-email query the Action sends.
+      this.authorize(req, "read:users");
+      if (url.searchParams.get("search_engine") !== "v3") throw new HttpError(400, "Bad Request", "search_engine must be v3");
+      const match = /^email:"((?:[^"\\]|\\.)*)"$/.exec(url.searchParams.get("q") ?? "");
+      if (!match) throw new HttpError(400, "Bad Request", "The emulation supports q=email:\"...\" only");
+      const wanted = match[1].replace(/\\(.)/g, "$1").toLowerCase();
+      const found = [...this.users.values()].filter((u) => u.email?.toLowerCase() === wanted);
+      return { status: 200, body: this.page(url, found).slice.map(clone) };
     }
     const userMatch = /^\/api\/v2\/users\/([^/]+)$/.exec(path);
     if (userMatch && method === "GET") {

@@ -5,7 +5,9 @@
 // user vanished (linked) without a switch fails; metadata is written at the end.
 import { fork, type ChildProcess } from "child_process";
 import * as path from "path";
+import { emailDigest } from "../../action-src/decide";
 import { resolvePolicy, serializePolicy, type LinkingPolicy } from "../../action-src/policy";
+import { deriveKey } from "../../action-src/settings";
 import { actionBundle } from "../../stacks/action-bundle";
 import type { EmulatedUser, ManagementApiEmulator } from "./management-api";
 import { testCertificate } from "./tls";
@@ -22,7 +24,9 @@ export const CACHE_LIMITS = {
 export const ACTION_TIMEOUT_MS = 20_000;
 
 export interface Command {
-  type: "deny" | "setPrimaryUser" | "setAppMetadata" | "setUserMetadata";
+  type: "deny" | "setPrimaryUser" | "setAppMetadata" | "setUserMetadata" | "multifactor";
+  provider?: string;
+  options?: unknown;
   id?: string;
   key?: string;
   value?: unknown;
@@ -97,10 +101,17 @@ export interface RuntimeOptions {
   policy?: Partial<LinkingPolicy>;
   clientId?: string;
   clientSecret?: string;
+  /** Replaces the settings the stack would deploy (to test what the Action does with bad ones). */
+  settings?: unknown;
+}
+
+/** The prologue the stack puts before the bundle: the Action's non-secret settings. */
+export function settingsPrologue(settings: unknown): string {
+  return `var LINKING_SETTINGS = ${JSON.stringify(settings)};\n`;
 }
 
 export class PostLoginRuntime {
-  private readonly code = actionBundle().code;
+  private readonly code: string;
   private readonly containers: Container[] = [];
   private current: Container | undefined;
   /** The trigger-wide api.cache (shared by containers; best effort, like Auth0's). */
@@ -114,13 +125,19 @@ export class PostLoginRuntime {
     const clientId = options.clientId ?? "linking-client";
     const clientSecret = options.clientSecret ?? `secret-${Math.random().toString(36).slice(2)}-${Date.now()}`;
     if (!tenant.clients.has(clientId)) tenant.addClient({ clientId, clientSecret, scopes: ["read:users", "update:users"] });
-    this.secrets = {
-      AUTH0_DOMAIN: tenant.domain,
-      MANAGEMENT_AUDIENCE: tenant.audience,
-      CLIENT_ID: clientId,
-      CLIENT_SECRET: tenant.clients.get(clientId)!.clientSecret,
-      LINKING_POLICY: serializePolicy(resolvePolicy(options.policy)),
-    };
+    this.secrets = { CLIENT_SECRET: tenant.clients.get(clientId)!.clientSecret };
+    this.settings =
+      "settings" in options
+        ? options.settings
+        : { domain: tenant.domain, audience: tenant.audience, clientId, policy: JSON.parse(serializePolicy(resolvePolicy(options.policy))) };
+    this.code = settingsPrologue(this.settings) + actionBundle().code;
+  }
+
+  readonly settings: unknown;
+
+  /** The key the deployed Action derives from its secret for email digests (to read its markers). */
+  digest(email: string): string {
+    return emailDigest(email, deriveKey(this.secrets.CLIENT_SECRET, "digest"));
   }
 
   /** A fresh container: empty module scope, pays the load again. */

@@ -1,7 +1,7 @@
 // Applies a reviewed plan: cluster by cluster, re-read the members live, re-decide with the same
 // policy, and link only what the plan says and the tenant still allows. Each link is journalled
 // before the next request, so an interrupted run resumes without linking anything twice.
-import { holdsIdentity, mainIdentity, markerFor, mergeMetadata, type Account } from "../../../action-src/decide";
+import { holdsIdentity, mainIdentity, mergeMetadata, type Account } from "../../../action-src/decide";
 import type { LinkingPolicy } from "../../../action-src/policy";
 import { decideCluster } from "./cluster";
 import type { Journal } from "./journal";
@@ -94,8 +94,10 @@ export async function applyPlan(options: ApplyOptions): Promise<ApplyResult> {
     if (toLink.length === 0) return held.length > 0 ? "already_linked" : "changed.ineligible";
 
     // Auth0 discards a secondary's metadata on link: merge it into the primary first (primary
-    // wins), with the Action's marker so the next login of this person costs no request.
-    const patch = mergeMetadata(primary, toLink, markerFor(cluster.email));
+    // wins). No marker: its key derives from the Action's write-only secret.
+    const merged = mergeMetadata(primary, toLink, policy);
+    if (merged.conflict !== undefined) return "changed.ineligible";
+    const patch = merged.patch;
     if (patch) {
       checkStop();
       await api.updateMetadata(primary.user_id, patch);

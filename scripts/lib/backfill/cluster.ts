@@ -40,5 +40,6 @@ export function decideCluster(members: Account[], policy: LinkingPolicy): Cluste
     return { action: "skip", reason: plan.reason === "refuse.conflicting_primaries" ? "refuse.conflicting_primaries" : "skip.not_enough_eligible", ignored };
   }
   if (plan.kind === "switch") return { action: "skip", reason: "skip.already_linked", ignored };
+  if (plan.kind === "confirm") return { action: "skip", reason: "skip.not_enough_eligible", ignored };
   return { action: "link", primary: plan.primary, secondaries: plan.links.map((l) => l.secondaryUserId).sort(), ignored };
 }

@@ -1,7 +1,7 @@
 // The dry run: export lines in, a plan file and its human summary out. No tenant writes.
 import * as fs from "fs";
 import * as path from "path";
-import { emailDigest } from "../../../action-src/decide";
+import { createHash } from "crypto";
 import type { LinkingPolicy } from "../../../action-src/policy";
 import { decideCluster, toAccount } from "./cluster";
 import { clustersIn, DEFAULT_BUCKETS, partitionUsers, writeLine, type PartitionCounts } from "./partition";
@@ -64,7 +64,7 @@ export async function planBackfill(options: DryRunOptions): Promise<PlanSummary>
       const decision = decideCluster(members.map(toAccount), options.policy);
       const line: ClusterLine = {
         kind: "cluster",
-        id: emailDigest(email),
+        id: createHash("sha256").update(email).digest("hex").slice(0, 16),
         email,
         lookup: [...new Set(members.map((m) => m.email!))].sort(),
         members: members.map((m) => m.user_id).sort(),

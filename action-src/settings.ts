@@ -1,0 +1,62 @@
+// The Action's configuration. Everything that is not secret arrives in a prologue the stack
+// prepends to the bundle (`var LINKING_SETTINGS = {...};`), so it is visible in the plan and
+// checked by `npm run verify`. The only secret is CLIENT_SECRET (write-only in Terraform).
+import { createHmac } from "crypto";
+import { parsePolicy, type LinkingPolicy } from "./policy";
+
+declare const LINKING_SETTINGS: unknown;
+
+export interface ActionSettings {
+  domain: string;
+  audience: string;
+  clientId: string;
+  clientSecret: string;
+  policy: LinkingPolicy;
+}
+
+/** Why the settings could not be read: `policy` links nothing; `configuration` cannot reach the API. */
+export class SettingsError extends Error {
+  constructor(readonly code: "policy" | "configuration") {
+    super(code);
+    this.name = "SettingsError";
+  }
+}
+
+const SETTINGS_KEYS = ["domain", "audience", "clientId", "policy", "confirmation"];
+
+/** Reads the prologue and the secret; `prologue` is injectable for tools and tests. */
+export function readSettings(
+  secrets: Record<string, string | undefined>,
+  prologue: unknown = typeof LINKING_SETTINGS === "undefined" ? undefined : LINKING_SETTINGS,
+): ActionSettings {
+  if (prologue === null || typeof prologue !== "object" || Array.isArray(prologue)) throw new SettingsError("policy");
+  const record = prologue as Record<string, unknown>;
+  if (Object.keys(record).some((key) => !SETTINGS_KEYS.includes(key))) throw new SettingsError("policy");
+  let policy: LinkingPolicy;
+  try {
+    policy = parsePolicy(record.policy);
+  } catch {
+    throw new SettingsError("policy");
+  }
+  const text = (value: unknown): string => {
+    if (typeof value !== "string" || value === "") throw new SettingsError("configuration");
+    return value;
+  };
+  return {
+    domain: text(record.domain),
+    audience: text(record.audience),
+    clientId: text(record.clientId),
+    clientSecret: text(secrets.CLIENT_SECRET),
+    policy,
+  };
+}
+
+/**
+ * A key only this Action holds, derived from its client secret: keys the email digests in logs and
+ * markers (a guessed address cannot be confirmed from them) and seals the token it shares through
+ * api.cache (readable by every Action on the trigger). Rotating the secret changes both: each
+ * person is looked at once more, and the cached token is fetched again.
+ */
+export function deriveKey(clientSecret: string, purpose: "digest" | "seal"): Buffer {
+  return createHmac("sha256", clientSecret).update(`account-linking/${purpose}`).digest();
+}
