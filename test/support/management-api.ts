@@ -487,7 +487,8 @@ export class ManagementApiEmulator {
         // Auth0 merges metadata at the top level; null removes a key.
         for (const [key, value] of Object.entries(changes)) {
           if (value === null) delete user[field][key];
-          else user[field][key] = clone(value);
+          // Stored as data, whatever the key ("__proto__" included), as a database would.
+          else Object.defineProperty(user[field], key, { value: clone(value), enumerable: true, writable: true, configurable: true });
         }
       }
       return { status: 200, body: clone(user) };
