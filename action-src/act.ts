@@ -11,6 +11,8 @@ export interface ActResult {
   switched: boolean;
   /** The login must be denied: whether the current user still exists is unknown. */
   deny?: boolean;
+  /** The Management API failed (failClosed denies). */
+  unavailable?: boolean;
   error?: string;
 }
 
@@ -51,7 +53,8 @@ export async function carryOut(plan: Plan, mgmt: ManagementApi, api: PostLoginAp
   }
 }
 
-type Outcome = "linked" | "raced" | "refused" | "unknown";
+/** refused: Auth0 said no (4xx); failed: it answered with a failure and did not link; unknown: no answer and not visible yet. */
+type Outcome = "linked" | "raced" | "refused" | "failed" | "unknown";
 
 /** What happened to one link: answered, refused, or lost and then re-read from the primary. */
 async function attempt(plan: LinkPlan, step: LinkPlan["links"][number], mgmt: ManagementApi): Promise<{ outcome: Outcome; error?: ManagementApiError }> {
@@ -65,7 +68,8 @@ async function attempt(plan: LinkPlan, step: LinkPlan["links"][number], mgmt: Ma
     try {
       const primary = await mgmt.getUser(plan.primary);
       if (holdsIdentity(primary, step)) return { outcome: "raced" };
-      return { outcome: error.refused ? "refused" : "unknown", error };
+      // A timeout may still commit after this read; an answered failure will not.
+      return { outcome: error.refused ? "refused" : error.code === "timeout" ? "unknown" : "failed", error };
     } catch (reread) {
       // The primary is gone: nothing can have been linked into it.
       if (reread instanceof ManagementApiError && reread.code === "not_found") return { outcome: "refused", error };
@@ -93,6 +97,10 @@ async function link(plan: LinkPlan, mgmt: ManagementApi, api: PostLoginApi, cont
       if (result.outcome === "unknown") {
         // The current user may now be a secondary that no longer exists: no tokens for it.
         return { reason: "error.unknown_outcome", linked, switched: false, deny: true, error: result.error?.code };
+      }
+      if (result.outcome === "failed") {
+        // Not linked, the current user is intact; the next login tries again (failClosed denies).
+        return { reason: "error.management_api", linked, switched: false, error: result.error?.code, unavailable: true };
       }
       // Refused: the current user is intact; ask again only after the snooze.
       snooze();

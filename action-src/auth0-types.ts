@@ -5,7 +5,11 @@ import type { Account } from "./decide";
 export interface PostLoginEvent {
   user: Account;
   connection?: { id?: string; name?: string; strategy?: string };
-  transaction?: { protocol?: string };
+  client?: { client_id?: string };
+  transaction?: { id?: string; protocol?: string; prompt?: string[]; metadata?: Record<string, unknown> };
+  request?: { hostname?: string; query?: Record<string, unknown> };
+  /** After a Form rendered by this Action: its id and submitted fields (onContinuePostLogin). */
+  prompt?: { id?: string; fields?: Record<string, unknown> };
   tenant?: { id?: string };
   secrets: Record<string, string | undefined>;
 }
@@ -27,4 +31,7 @@ export interface PostLoginApi {
   multifactor: { enable(provider: string, options?: { allowRememberBrowser?: boolean }): unknown };
   user: { setAppMetadata(key: string, value: unknown): unknown };
   cache: ActionCache;
+  prompt?: { render(formId: string, options?: { vars?: Record<string, unknown>; fields?: Record<string, unknown> }): unknown };
+  redirect?: { canRedirect(): boolean; sendUserTo(url: string, options?: { query?: Record<string, string> }): unknown };
+  transaction?: { setMetadata(key: string, value: string | number | boolean): unknown };
 }

@@ -1,91 +1,79 @@
-// Auth0 post-login Action: links accounts that share a verified email and ends the
-// login as the primary account. Thin on purpose: read, decide, act, log.
+// Auth0 post-login Action: links accounts that share a verified email and ends the login as
+// the primary account. Pairs that need confirmation get a Form (the confirmation Action, bound
+// next, does the sign-in). Thin on purpose: read, decide, act, log.
 // Source: action-src/ in the account-linking repository (bundled with esbuild).
-import { carryOut } from "./act";
 import type { PostLoginApi, PostLoginEvent } from "./auth0-types";
-import { decideLinks, emailDigest, lookupEmails, markerFor, MARKER_KEY, precheck, type Account } from "./decide";
-import { logDecision, type DecisionLine } from "./log";
-import { BUDGET_MS, ManagementApi, ManagementApiError } from "./management";
-import { deriveKey, readSettings, SettingsError, type ActionSettings } from "./settings";
-
-/** Shown to the user when a login is denied; deliberately says nothing about accounts. */
-const DENY_MESSAGE = "We could not complete your sign-in. Please try again.";
-
-/** Failures that mean the Management API could not be used (failClosed denies on these only). */
-const UNAVAILABLE = new Set(["timeout", "unavailable", "rate_limited", "budget_exhausted", "bad_response", "unauthorized", "forbidden", "configuration"]);
+import { FORM_FIELDS, openTicket, sealTicket, signInMethod, TICKET_METADATA_KEY, TICKET_TTL_MS } from "./confirm";
+import { emailDigest, MARKER_KEY, markerFor, precheck } from "./decide";
+import { linkingPass } from "./linking";
+import { logDecision } from "./log";
+import { deriveKey, loadSettings, type ActionSettings } from "./settings";
 
 export async function onExecutePostLogin(event: PostLoginEvent, api: PostLoginApi): Promise<void> {
   const started = Date.now();
-  let settings: ActionSettings;
-  try {
-    settings = readSettings(event.secrets);
-  } catch (err) {
-    // Without a readable policy and credentials nothing is linked; the login goes on.
-    logDecision({ reason: err instanceof SettingsError && err.code === "configuration" ? "error.configuration" : "error.policy", user: event.user.user_id });
+  const settings = loadSettings(event);
+  if (!settings) return;
+  // The confirmation application's own sign-ins never link anything (no recursion).
+  if (settings.confirmation && event.client?.client_id === settings.confirmation.clientId) {
+    logDecision({ reason: "skip.confirmation_client", user: event.user.user_id });
     return;
   }
-  const { policy } = settings;
   const digestKey = deriveKey(settings.clientSecret, "digest");
   const pre = precheck(
     { user: event.user, connection: event.connection?.name, protocol: event.transaction?.protocol },
-    policy,
+    settings.policy,
     { now: started, digest: (email) => emailDigest(email, digestKey) },
   );
   if (!pre.proceed) {
     logDecision({ reason: pre.reason, user: event.user.user_id });
     return;
   }
-
-  const line: DecisionLine = { reason: "error.unexpected", email: pre.digest, user: event.user.user_id };
-  const mgmt = new ManagementApi({ ...settings, sealKey: deriveKey(settings.clientSecret, "seal") }, api.cache, started + BUDGET_MS);
-  try {
-    const candidates = await findCandidates(mgmt, pre.email);
-    const plan = decideLinks(event.user, candidates, policy, {
-      loginConnection: event.connection?.name,
-      switchMarker: markerFor(pre.digest, "decided"),
-    });
-    if (plan.kind !== "none") line.primary = plan.primary;
-    if (plan.kind === "link") line.secondaries = plan.links.map((step) => step.secondaryUserId);
-    if (policy.reportOnly) {
-      // Say what would happen, once per person; change nothing else.
-      line.reportOnly = true;
-      line.reason = { link: "report.would_link", switch: "report.would_switch", confirm: "report.would_confirm", none: plan.reason }[plan.kind];
-      if (plan.kind === "link" || plan.kind === "switch") line.wouldSwitch = plan.kind === "switch" || plan.switchToPrimary;
-      api.user.setAppMetadata(MARKER_KEY, markerFor(pre.digest, "reported"));
-    } else {
-      const result = await carryOut(plan, mgmt, api, { digest: pre.digest, now: started, snoozeMs: policy.confirmSnoozeHours * 3_600_000 });
-      line.reason = result.reason;
-      line.switched = result.switched;
-      if (plan.kind === "link") line.secondaries = result.linked;
-      if (result.error) line.error = result.error;
-      if (result.deny) {
-        api.access.deny(DENY_MESSAGE);
-        line.denied = true;
-      }
-    }
-  } catch (err) {
-    const code = err instanceof ManagementApiError ? err.code : "unexpected";
-    line.reason = code === "timeout" ? "error.timeout" : code === "unexpected" ? "error.unexpected" : "error.management_api";
-    line.error = code;
-    if (policy.failClosed && (code === "unexpected" || UNAVAILABLE.has(code))) {
-      api.access.deny(DENY_MESSAGE);
-      line.denied = true;
-    }
-  }
-  line.requests = mgmt.requests;
-  line.ms = Date.now() - started;
+  const line = await linkingPass(event, api, settings, {
+    ...pre,
+    started,
+    ask: (plan, candidates) => {
+      const target = candidates.find((c) => c.user_id === plan.target.user_id);
+      if (!target || !plan.target.connection || !canAsk(event, api, settings)) return undefined;
+      const ticket = sealTicket(
+        { target: target.user_id, connection: plan.target.connection, current: event.user.user_id, tx: event.transaction!.id!, exp: started + TICKET_TTL_MS },
+        deriveKey(settings.clientSecret, "confirm"),
+      );
+      // The Form names only how the existing account signs in: never its email or id.
+      api.prompt!.render(settings.confirmation!.formId, {
+        vars: { method: signInMethod(target.identities?.[0]?.provider) },
+        fields: { [FORM_FIELDS.ticket]: ticket },
+      });
+      return "confirm.prompted";
+    },
+  });
   logDecision(line);
 }
 
-/**
- * Every account with this email, whatever its case: the exact spellings (immediately consistent)
- * and the case-insensitive search (catches "Ada@Example.com" from a social provider), in parallel.
- * Any lookup failing fails the whole: a partial view must not be taken for "nobody else".
- */
-async function findCandidates(mgmt: ManagementApi, email: string): Promise<Account[]> {
-  const lookups = [...lookupEmails(email).map((variant) => mgmt.usersByEmail(variant)), mgmt.searchByEmail(email)];
-  const results = await Promise.all(lookups);
-  const byId = new Map<string, Account>();
-  for (const user of results.flat()) if (!byId.has(user.user_id)) byId.set(user.user_id, user);
-  return [...byId.values()];
+/** Resumed after the Form: "Sign in to link" hands the ticket on; anything else snoozes. */
+export async function onContinuePostLogin(event: PostLoginEvent, api: PostLoginApi): Promise<void> {
+  const now = Date.now();
+  const settings = loadSettings(event);
+  if (!settings?.confirmation || event.prompt?.id !== settings.confirmation.formId) return;
+  const fields = event.prompt.fields ?? {};
+  const ticket = openTicket(fields[FORM_FIELDS.ticket], deriveKey(settings.clientSecret, "confirm"), {
+    current: event.user.user_id,
+    tx: event.transaction?.id ?? "",
+    now,
+  });
+  const email = typeof event.user.email === "string" ? event.user.email : "";
+  const digest = emailDigest(email, deriveKey(settings.clientSecret, "digest"));
+  if (fields[FORM_FIELDS.choice] === "link" && ticket && api.transaction) {
+    api.transaction.setMetadata(TICKET_METADATA_KEY, fields[FORM_FIELDS.ticket] as string);
+    logDecision({ reason: "confirm.accepted", email: digest, user: event.user.user_id, primary: ticket.target });
+    return;
+  }
+  api.user.setAppMetadata(MARKER_KEY, markerFor(digest, "snoozed", now + settings.policy.confirmSnoozeHours * 3_600_000));
+  logDecision({ reason: ticket ? "confirm.declined" : "confirm.bad_ticket", email: digest, user: event.user.user_id });
+}
+
+/** Only an interactive login that can be paused is asked (never refresh, password grant or prompt=none). */
+function canAsk(event: PostLoginEvent, api: PostLoginApi, settings: ActionSettings): boolean {
+  if (!settings.confirmation || !api.prompt || !api.transaction || !event.transaction?.id) return false;
+  if (event.transaction.prompt?.includes("none")) return false;
+  return api.redirect?.canRedirect() === true;
 }

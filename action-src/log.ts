@@ -14,6 +14,8 @@ export interface DecisionLine {
   /** Report-only: the login would have ended as the primary. */
   wouldSwitch?: boolean;
   reportOnly?: boolean;
+  /** The link followed the person's confirmation (sign-in to the other account). */
+  confirmed?: boolean;
   denied?: boolean;
   error?: string;
   requests?: number;

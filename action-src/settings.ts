@@ -2,6 +2,7 @@
 // prepends to the bundle (`var LINKING_SETTINGS = {...};`), so it is visible in the plan and
 // checked by `npm run verify`. The only secret is CLIENT_SECRET (write-only in Terraform).
 import { createHmac } from "crypto";
+import { logDecision } from "./log";
 import { parsePolicy, type LinkingPolicy } from "./policy";
 
 declare const LINKING_SETTINGS: unknown;
@@ -12,6 +13,8 @@ export interface ActionSettings {
   clientId: string;
   clientSecret: string;
   policy: LinkingPolicy;
+  /** The confirmation application and Form; absent: pairs that need confirmation are left alone. */
+  confirmation?: { clientId: string; formId: string };
 }
 
 /** Why the settings could not be read: `policy` links nothing; `configuration` cannot reach the API. */
@@ -42,13 +45,30 @@ export function readSettings(
     if (typeof value !== "string" || value === "") throw new SettingsError("configuration");
     return value;
   };
+  let confirmation: ActionSettings["confirmation"];
+  if (record.confirmation !== undefined) {
+    const c = record.confirmation as Record<string, unknown> | null;
+    if (c === null || typeof c !== "object" || Object.keys(c).some((key) => key !== "clientId" && key !== "formId")) throw new SettingsError("policy");
+    confirmation = { clientId: text(c.clientId), formId: text(c.formId) };
+  }
   return {
     domain: text(record.domain),
     audience: text(record.audience),
     clientId: text(record.clientId),
     clientSecret: text(secrets.CLIENT_SECRET),
     policy,
+    ...(confirmation ? { confirmation } : {}),
   };
+}
+
+/** Settings for a login, or undefined (logged as error.policy / error.configuration: nothing is linked). */
+export function loadSettings(event: { secrets: Record<string, string | undefined>; user: { user_id: string } }): ActionSettings | undefined {
+  try {
+    return readSettings(event.secrets);
+  } catch (err) {
+    logDecision({ reason: err instanceof SettingsError && err.code === "configuration" ? "error.configuration" : "error.policy", user: event.user.user_id });
+    return undefined;
+  }
 }
 
 /**
@@ -57,6 +77,6 @@ export function readSettings(
  * api.cache (readable by every Action on the trigger). Rotating the secret changes both: each
  * person is looked at once more, and the cached token is fetched again.
  */
-export function deriveKey(clientSecret: string, purpose: "digest" | "seal"): Buffer {
+export function deriveKey(clientSecret: string, purpose: "digest" | "seal" | "confirm"): Buffer {
   return createHmac("sha256", clientSecret).update(`account-linking/${purpose}`).digest();
 }

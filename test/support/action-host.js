@@ -6,7 +6,8 @@ const { createRequire } = require("module");
 const path = require("path");
 
 const projectRequire = createRequire(path.join(__dirname, "..", "..", "package.json"));
-let handler;
+// One module per Action bound to the trigger (each with its own module scope, as on Auth0).
+const handlers = new Map();
 let logs = [];
 
 // Auth0 captures console output per execution.
@@ -56,8 +57,8 @@ process.on("message", async (message) => {
     const started = process.hrtime.bigint();
     const module = { exports: {} };
     new Function("module", "exports", "require", message.code)(module, module.exports, projectRequire);
-    handler = module.exports;
-    process.send({ type: "loaded", ms: Number(process.hrtime.bigint() - started) / 1e6 });
+    handlers.set(message.name, module.exports);
+    process.send({ type: "loaded", id: message.id, ms: Number(process.hrtime.bigint() - started) / 1e6 });
   } else if (message.type === "login") {
     const result = await runWith(new Map(message.cache), message);
     process.send({ type: "result", id: message.id, ...result });
@@ -65,6 +66,7 @@ process.on("message", async (message) => {
 });
 
 async function runWith(entries, message) {
+  const handler = handlers.get(message.action);
   const commands = [];
   const cache = cacheApi(entries, message.limits);
   let primarySet = false;
@@ -76,6 +78,21 @@ async function runWith(entries, message) {
         if (primarySet) throw new Error("The primary user can only be altered once per transaction");
         primarySet = true;
         commands.push({ type: "setPrimaryUser", id });
+      },
+    },
+    prompt: {
+      render: (formId, options = {}) => commands.push({ type: "render", formId, vars: options.vars, fields: options.fields }),
+    },
+    redirect: {
+      // Auth0: false for refresh-token, resource-owner password and prompt=none logins.
+      canRedirect: () => message.canRedirect,
+      sendUserTo: (url, options = {}) => commands.push({ type: "redirect", url, query: options.query }),
+    },
+    transaction: {
+      setMetadata(key, value) {
+        if (typeof key !== "string" || key.length > 64) throw new Error("Invalid transaction metadata key");
+        if (!["string", "number", "boolean"].includes(typeof value) || String(value).length > 8192) throw new Error("Invalid transaction metadata value");
+        commands.push({ type: "transactionMetadata", key, value });
       },
     },
     multifactor: {
@@ -91,7 +108,9 @@ async function runWith(entries, message) {
   const started = process.hrtime.bigint();
   let error;
   try {
-    await handler.onExecutePostLogin(message.event, api);
+    const phase = message.phase === "continue" ? handler.onContinuePostLogin : handler.onExecutePostLogin;
+    if (typeof phase !== "function") throw new Error(`the Action has no ${message.phase === "continue" ? "onContinuePostLogin" : "onExecutePostLogin"}`);
+    await phase(message.event, api);
   } catch (err) {
     error = err && err.message ? err.message : String(err);
   }

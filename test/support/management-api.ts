@@ -6,6 +6,7 @@ import * as https from "https";
 import * as zlib from "zlib";
 import type { AddressInfo } from "net";
 import type { Socket } from "net";
+import { AuthorizationServer } from "./authorization-server";
 import { testCertificate } from "./tls";
 
 export interface EmulatedIdentity {
@@ -156,6 +157,17 @@ export class ManagementApiEmulator {
 
   domain = "";
 
+  /** /authorize, the authorization-code grant and the JWKS, for the confirmation flow. */
+  readonly oauth = new AuthorizationServer(
+    () => this.domain,
+    (connection, hint) =>
+      [...this.users.values()].find((u) => u.identities[0].connection === connection && hint !== undefined && u.email?.toLowerCase() === hint.toLowerCase())?.user_id,
+    (userId) => {
+      const user = this.users.get(userId);
+      return user ? { connection: user.identities[0].connection } : undefined;
+    },
+  );
+
   addClient(client: EmulatedClient): void {
     this.clients.set(client.clientId, client);
   }
@@ -233,6 +245,7 @@ export class ManagementApiEmulator {
     this.exportPollsBeforeDone = 1;
     this.beforeLink = undefined;
     this.faults = [];
+    this.oauth.reset();
     this.resetRecords();
   }
 
@@ -278,6 +291,21 @@ export class ManagementApiEmulator {
       if (this.outage === "down") throw new HttpError(503, "Service Unavailable", "The service is unavailable");
       const isToken = url.pathname === "/oauth/token";
       if (url.pathname.startsWith("/exports/")) return this.download(url, res, record);
+      const raw0 = Buffer.concat(chunks).toString("utf8");
+      const oauth =
+        url.pathname === "/authorize" && req.method === "GET"
+          ? this.oauth.authorize(url)
+          : url.pathname === "/.well-known/jwks.json"
+            ? this.oauth.jwks()
+            : isToken && tokenParams(req.headers["content-type"] ?? "", raw0).grant_type === "authorization_code"
+              ? this.oauth.exchange(tokenParams(req.headers["content-type"] ?? "", raw0))
+              : undefined;
+      if (oauth) {
+        record.status = oauth.status;
+        res.writeHead(oauth.status, { "content-type": "application/json", ...(oauth.headers ?? {}) });
+        res.end(oauth.body === undefined ? "" : JSON.stringify(oauth.body));
+        return;
+      }
       if (this.rateLimitBucket && url.pathname.startsWith("/api/v2/")) this.takeToken(headers);
       if (this.rateLimited.count > 0 && (!isToken || this.rateLimited.includeToken)) {
         this.rateLimited.count--;
@@ -343,9 +371,7 @@ export class ManagementApiEmulator {
   }
 
   private token(contentType: string, raw: string): { status: number; body: unknown } {
-    const params: Record<string, string> = contentType.includes("json")
-      ? JSON.parse(raw || "{}")
-      : Object.fromEntries(new URLSearchParams(raw));
+    const params = tokenParams(contentType, raw);
     if (params.grant_type !== "client_credentials") throw new HttpError(400, "unsupported_grant_type", "Unsupported grant type", "unsupported_grant_type");
     const client = this.clients.get(params.client_id ?? "");
     if (!client || client.clientSecret !== params.client_secret) throw new HttpError(401, "access_denied", "Unauthorized", "access_denied");
@@ -518,6 +544,14 @@ export class ManagementApiEmulator {
       return { status: 201, body: clone(primary.identities) };
     }
     throw new HttpError(404, "Not Found", `No route for ${method} ${path}`);
+  }
+}
+
+function tokenParams(contentType: string, raw: string): Record<string, string> {
+  try {
+    return contentType.includes("json") ? (JSON.parse(raw || "{}") as Record<string, string>) : Object.fromEntries(new URLSearchParams(raw));
+  } catch {
+    return {};
   }
 }
 

@@ -1,14 +1,18 @@
-// ONE emulation of Auth0's post-login runtime around the deployed bundle: containers
+// ONE emulation of Auth0's post-login runtime around the deployed bundles: containers
 // (Node processes that keep module scope between logins), the trigger's shared api.cache
-// with Auth0's limits, and the end of the transaction as Auth0 applies it: setPrimaryUser
-// fails the login unless the identity really is a secondary of that user; a login whose
-// user vanished (linked) without a switch fails; metadata is written at the end.
+// with Auth0's limits, the pipeline of bound Actions with its pauses (a Form resumes the same
+// Action's onContinuePostLogin with event.prompt; a redirect resumes it at /continue with the
+// returned query, only when `state` matches), and the end of the transaction as Auth0 applies
+// it: setPrimaryUser fails the login unless the identity really is a secondary of that user; a
+// login whose user vanished (linked) without a switch fails; metadata is written at the end.
 import { fork, type ChildProcess } from "child_process";
+import { randomBytes } from "crypto";
+import * as https from "https";
 import * as path from "path";
 import { emailDigest } from "../../action-src/decide";
 import { resolvePolicy, serializePolicy, type LinkingPolicy } from "../../action-src/policy";
 import { deriveKey } from "../../action-src/settings";
-import { actionBundle } from "../../stacks/action-bundle";
+import { actionBundle, buildActionBundle, PROJECT_ROOT } from "../../stacks/action-bundle";
 import type { EmulatedUser, ManagementApiEmulator } from "./management-api";
 import { testCertificate } from "./tls";
 
@@ -20,22 +24,35 @@ export const CACHE_LIMITS = {
   defaultTtlMs: 15 * 60 * 1000,
   maxTtlMs: 24 * 60 * 60 * 1000,
 };
-/** Auth0 ends an Action after 20 s. */
+/** Auth0 ends an Action after 20 s (separately before and after a redirect). */
 export const ACTION_TIMEOUT_MS = 20_000;
 
 export interface Command {
-  type: "deny" | "setPrimaryUser" | "setAppMetadata" | "setUserMetadata" | "multifactor";
+  type: "deny" | "setPrimaryUser" | "setAppMetadata" | "setUserMetadata" | "multifactor" | "render" | "redirect" | "transactionMetadata";
   provider?: string;
   options?: unknown;
   id?: string;
   key?: string;
   value?: unknown;
   reason?: string;
+  formId?: string;
+  vars?: Record<string, unknown>;
+  fields?: Record<string, unknown>;
+  url?: string;
+  query?: Record<string, string>;
+}
+
+/** One thing that happened in the transaction, in order (for simulate and tests). */
+export interface Step {
+  action: string;
+  phase: "execute" | "continue";
+  /** What the person saw or did between executions. */
+  pause?: string;
 }
 
 export interface LoginOutcome {
-  /** success: tokens issued for `sub`; denied: api.access.deny; failed: Auth0 could not finish the login. */
-  status: "success" | "denied" | "failed";
+  /** success: tokens issued for `sub`; denied: api.access.deny; failed: Auth0 could not finish; abandoned: the person left. */
+  status: "success" | "denied" | "failed" | "abandoned";
   sub?: string;
   failure?: string;
   commands: Command[];
@@ -44,6 +61,7 @@ export interface LoginOutcome {
   decisions: Array<Record<string, unknown>>;
   /** Requests the emulator saw during this login. */
   requests: Array<{ method: string; path: string; status: number }>;
+  steps: Step[];
   ms: number;
 }
 
@@ -51,33 +69,50 @@ export interface LoginOptions {
   protocol?: string;
   /** Run in this container (default: the runtime's current one). */
   container?: Container;
+  /** The application the login is for (default: an ordinary application). */
+  clientId?: string;
+  /** `prompt` values of the authorization request (e.g. ["none"]). */
+  prompt?: string[];
+  /** What the person answers on the confirmation Form (default "later"); "abandon" closes the tab. */
+  form?: "link" | "later" | "abandon";
+  /** The callback to /continue comes back with another state (a forged or mixed-up return). */
+  tamperState?: boolean;
+  /** Replaces the code in the callback (a code captured from another transaction). */
+  replaceCode?: string;
 }
+
+let nextMessage = 1;
 
 export class Container {
   private readonly child: ChildProcess;
   private readonly pending = new Map<number, (message: any) => void>();
-  private nextId = 1;
   loadMs = 0;
+  readonly ready: Promise<number>;
 
-  constructor(code: string) {
+  constructor(actions: Array<{ name: string; code: string }>) {
     this.child = fork(path.join(__dirname, "action-host.js"), [], {
       env: { ...process.env, NODE_EXTRA_CA_CERTS: testCertificate().certPath },
       stdio: ["ignore", "inherit", "inherit", "ipc"],
       serialization: "advanced",
     });
     this.child.on("message", (message: any) => {
-      const key = message.type === "loaded" ? 0 : message.id;
-      this.pending.get(key)?.(message);
-      this.pending.delete(key);
+      this.pending.get(message.id)?.(message);
+      this.pending.delete(message.id);
     });
-    this.ready = new Promise((resolve) => this.pending.set(0, (m) => resolve((this.loadMs = m.ms))));
-    this.child.send({ type: "load", code });
+    this.ready = Promise.all(
+      actions.map(
+        ({ name, code }) =>
+          new Promise<number>((resolve) => {
+            const id = nextMessage++;
+            this.pending.set(id, (m) => resolve(m.ms));
+            this.child.send({ type: "load", id, name, code });
+          }),
+      ),
+    ).then((times) => (this.loadMs = times.reduce((a, b) => a + b, 0)));
   }
 
-  readonly ready: Promise<number>;
-
-  run(event: unknown, cache: Array<[string, unknown]>, timeoutMs: number): Promise<any> {
-    const id = this.nextId++;
+  run(request: { action: string; phase: "execute" | "continue"; event: unknown; canRedirect: boolean }, cache: Array<[string, unknown]>, timeoutMs: number): Promise<any> {
+    const id = nextMessage++;
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
@@ -88,7 +123,7 @@ export class Container {
         clearTimeout(timer);
         resolve(message);
       });
-      this.child.send({ type: "login", id, event, cache, limits: CACHE_LIMITS });
+      this.child.send({ type: "login", id, ...request, cache, limits: CACHE_LIMITS });
     });
   }
 
@@ -103,20 +138,30 @@ export interface RuntimeOptions {
   clientSecret?: string;
   /** Replaces the settings the stack would deploy (to test what the Action does with bad ones). */
   settings?: unknown;
+  /** Provision confirmation: its application and Form, and the confirmation Action after the linking one. */
+  confirmation?: boolean;
 }
 
-/** The prologue the stack puts before the bundle: the Action's non-secret settings. */
+/** The prologue the stack puts before each bundle: the Actions' non-secret settings. */
 export function settingsPrologue(settings: unknown): string {
   return `var LINKING_SETTINGS = ${JSON.stringify(settings)};\n`;
 }
 
+export const CONFIRMATION_CLIENT_ID = "confirmation-client";
+export const CONFIRMATION_FORM_ID = "ap_confirmLinking";
+let confirmationBundle: string | undefined;
+
+/** Auth0's rule: redirects (and Forms) only where a browser is there to follow them. */
+const NO_REDIRECT = new Set(["oauth2-refresh-token", "oauth2-resource-owner", "oauth2-password", "oauth2-token-exchange", "oauth2-access-token"]);
+
 export class PostLoginRuntime {
-  private readonly code: string;
+  private readonly actions: Array<{ name: string; code: string }>;
   private readonly containers: Container[] = [];
   private current: Container | undefined;
   /** The trigger-wide api.cache (shared by containers; best effort, like Auth0's). */
   cache = new Map<string, unknown>();
   readonly secrets: Record<string, string>;
+  readonly settings: unknown;
 
   constructor(
     private readonly tenant: ManagementApiEmulator,
@@ -126,14 +171,25 @@ export class PostLoginRuntime {
     const clientSecret = options.clientSecret ?? `secret-${Math.random().toString(36).slice(2)}-${Date.now()}`;
     if (!tenant.clients.has(clientId)) tenant.addClient({ clientId, clientSecret, scopes: ["read:users", "update:users"] });
     this.secrets = { CLIENT_SECRET: tenant.clients.get(clientId)!.clientSecret };
+    const confirmation = options.confirmation ? { clientId: CONFIRMATION_CLIENT_ID, formId: CONFIRMATION_FORM_ID } : undefined;
+    if (confirmation) tenant.oauth.clients.set(CONFIRMATION_CLIENT_ID, { clientId: CONFIRMATION_CLIENT_ID, callbacks: [`https://${tenant.domain}/continue`] });
     this.settings =
       "settings" in options
         ? options.settings
-        : { domain: tenant.domain, audience: tenant.audience, clientId, policy: JSON.parse(serializePolicy(resolvePolicy(options.policy))) };
-    this.code = settingsPrologue(this.settings) + actionBundle().code;
+        : {
+            domain: tenant.domain,
+            audience: tenant.audience,
+            clientId,
+            policy: JSON.parse(serializePolicy(resolvePolicy(options.policy))),
+            ...(confirmation ? { confirmation } : {}),
+          };
+    const prologue = settingsPrologue(this.settings);
+    this.actions = [{ name: "linking", code: prologue + actionBundle().code }];
+    if (confirmation) {
+      confirmationBundle ??= buildActionBundle({ entry: path.join(PROJECT_ROOT, "action-src", "confirmation-index.ts"), typeCheck: false }).code;
+      this.actions.push({ name: "confirmation", code: prologue + confirmationBundle });
+    }
   }
-
-  readonly settings: unknown;
 
   /** The key the deployed Action derives from its secret for email digests (to read its markers). */
   digest(email: string): string {
@@ -142,7 +198,7 @@ export class PostLoginRuntime {
 
   /** A fresh container: empty module scope, pays the load again. */
   async newContainer(): Promise<Container> {
-    const container = new Container(this.code);
+    const container = new Container(this.actions);
     await container.ready;
     this.containers.push(container);
     this.current = container;
@@ -153,46 +209,128 @@ export class PostLoginRuntime {
     for (const c of this.containers) c.kill();
   }
 
-  eventFor(user: EmulatedUser, protocol = "oidc-basic-profile"): Record<string, unknown> {
+  eventFor(user: EmulatedUser, protocol = "oidc-basic-profile", extra: Record<string, unknown> = {}): Record<string, unknown> {
     const identity = user.identities[0];
     return {
       user,
       connection: { id: `con_${identity.connection}`, name: identity.connection, strategy: identity.provider },
+      client: { client_id: "app-client" },
       transaction: { protocol },
       tenant: { id: "emulated" },
       secrets: { ...this.secrets },
       request: { ip: "127.0.0.1", hostname: this.tenant.domain },
       stats: { logins_count: 1 },
+      ...extra,
     };
   }
 
-  /** Signs in as `userId` (whose identity just authenticated) and finishes the transaction as Auth0 would. */
+  /** Signs in as `userId` (whose identity just authenticated) and runs the transaction as Auth0 would. */
   async login(userId: string, options: LoginOptions = {}): Promise<LoginOutcome> {
     const user = this.tenant.user(userId);
     if (!user) throw new Error(`no user ${userId} in the emulated tenant`);
     const container = options.container ?? this.current ?? (await this.newContainer());
     const before = this.tenant.requests.length;
-    const result = await container.run(this.eventFor(user, options.protocol), [...this.cache], ACTION_TIMEOUT_MS);
-    if (!result.timedOut) this.cache = new Map(result.cache);
-    const requests = this.tenant.requests.slice(before).map(({ method, path, status }) => ({ method, path, status }));
-    const decisions = (result.logs as string[]).flatMap((line) => {
-      try {
-        return [JSON.parse(line) as Record<string, unknown>];
-      } catch {
-        return [];
+    const started = Date.now();
+    const protocol = options.protocol ?? "oidc-basic-profile";
+    const tx = { id: `tx_${randomBytes(6).toString("hex")}`, state: `st_${randomBytes(8).toString("hex")}`, metadata: {} as Record<string, unknown> };
+    const canRedirect = !NO_REDIRECT.has(protocol) && !(options.prompt ?? []).includes("none");
+    const commands: Command[] = [];
+    const logs: string[] = [];
+    const steps: Step[] = [];
+    const outcome = (rest: Pick<LoginOutcome, "status" | "sub" | "failure">): LoginOutcome => {
+      const requests = this.tenant.requests.slice(before).map(({ method, path, status }) => ({ method, path, status }));
+      const decisions = logs.flatMap((line) => {
+        try {
+          return [JSON.parse(line) as Record<string, unknown>];
+        } catch {
+          return [];
+        }
+      });
+      return { ...rest, commands, logs, decisions, requests, steps, ms: Date.now() - started };
+    };
+
+    let index = 0;
+    let phase: "execute" | "continue" = "execute";
+    let resume: Record<string, unknown> = {};
+    while (index < this.actions.length) {
+      const action = this.actions[index];
+      // Auth0 issues a fresh event.request whenever the flow resumes.
+      const event = this.eventFor(this.tenant.user(userId) ?? user, protocol, {
+        client: { client_id: options.clientId ?? "app-client" },
+        transaction: { id: tx.id, protocol, prompt: options.prompt, metadata: { ...tx.metadata } },
+        ...resume,
+      });
+      steps.push({ action: action.name, phase });
+      const result = await container.run({ action: action.name, phase, event, canRedirect }, [...this.cache], ACTION_TIMEOUT_MS);
+      logs.push(...(result.logs as string[]));
+      if (!result.timedOut) this.cache = new Map(result.cache);
+      if (result.timedOut) return outcome({ status: "failed", failure: "action timed out (20 s)" });
+      if (result.error) return outcome({ status: "failed", failure: `uncaught error: ${result.error}` });
+      const own = result.commands as Command[];
+      commands.push(...own);
+      for (const c of own) if (c.type === "transactionMetadata") tx.metadata[c.key!] = c.value;
+      if (own.some((c) => c.type === "deny")) break; // no later Action runs
+      const render = own.find((c) => c.type === "render");
+      const redirect = own.find((c) => c.type === "redirect");
+      if (render && redirect) return outcome({ status: "failed", failure: "an Action cannot render a Form and redirect" });
+      if ((render || redirect) && !canRedirect) return outcome({ status: "failed", failure: "interaction_required: this login cannot be paused" });
+      if (render) {
+        const answer = options.form ?? "later";
+        steps[steps.length - 1].pause = `form ${render.formId}: ${answer}`;
+        if (answer === "abandon") return outcome({ status: "abandoned", failure: "the person closed the form" });
+        resume = { prompt: { id: render.formId, fields: { ...(render.fields ?? {}), link_choice: answer } } };
+        phase = "continue";
+        continue;
       }
-    });
-    const base = { commands: result.commands as Command[], logs: result.logs as string[], decisions, requests, ms: result.ms as number };
-    if (result.timedOut) return { ...base, status: "failed", failure: "action timed out (20 s)" };
-    if (result.error) return { ...base, status: "failed", failure: `uncaught error: ${result.error}` };
-    return { ...base, ...this.finish(user, base.commands) };
+      if (redirect) {
+        const back = await this.follow(redirect, tx.state, options);
+        steps[steps.length - 1].pause = back.pause;
+        if (back.failure) return outcome({ status: "failed", failure: back.failure });
+        resume = { request: { ip: "127.0.0.1", hostname: this.tenant.domain, query: back.query } };
+        phase = "continue";
+        continue;
+      }
+      index++;
+      phase = "execute";
+      resume = {};
+    }
+    return outcome(this.finish(user, commands));
   }
 
-  /** What Auth0 does with the Action's commands when the pipeline ends. */
+  /**
+   * The browser follows a redirect: to the emulated /authorize (Auth0 appends the transaction's
+   * state), then back to /continue, which resumes only with that state (else invalid_request).
+   */
+  private async follow(redirect: Command, state: string, options: LoginOptions): Promise<{ query?: Record<string, string>; failure?: string; pause: string }> {
+    const target = new URL(redirect.url!);
+    for (const [k, v] of Object.entries(redirect.query ?? {})) target.searchParams.set(k, v);
+    target.searchParams.set("state", state);
+    const answer = await new Promise<{ status: number; location?: string }>((resolve, reject) => {
+      https
+        .get(target, { ca: testCertificate().cert }, (res) => {
+          res.resume();
+          resolve({ status: res.statusCode ?? 0, location: res.headers.location });
+        })
+        .on("error", reject);
+    });
+    if (answer.status !== 302 || !answer.location) return { failure: `authorize answered ${answer.status}`, pause: "authorize: error page" };
+    const back = new URL(answer.location);
+    const query = Object.fromEntries(back.searchParams) as Record<string, string>;
+    if (options.tamperState) query.state = `st_${randomBytes(8).toString("hex")}`;
+    if (options.replaceCode && query.code) query.code = options.replaceCode;
+    const pause = `authorize ${target.searchParams.get("connection")}: ${query.code ? "signed in" : query.error}`;
+    if (back.pathname !== "/continue") return { failure: `authorize returned to ${back.pathname}`, pause };
+    if (query.state !== state) return { failure: "invalid_request: state mismatch at /continue", pause };
+    return { query, pause };
+  }
+
+  /** What Auth0 does with the Actions' commands when the pipeline ends. */
   private finish(user: EmulatedUser, commands: Command[]): Pick<LoginOutcome, "status" | "sub" | "failure"> {
     const deny = commands.find((c) => c.type === "deny");
     if (deny) return { status: "denied", failure: deny.reason };
-    const primary = commands.find((c) => c.type === "setPrimaryUser");
+    const switches = commands.filter((c) => c.type === "setPrimaryUser");
+    if (switches.length > 1) return { status: "failed", failure: "setPrimaryUser called twice in one transaction" };
+    const primary = switches[0];
     const identity = user.identities[0];
     if (primary) {
       const target = this.tenant.users.get(primary.id!);

@@ -1,0 +1,187 @@
+// Confirmed linking, as plain data and pure checks: the ticket that carries "this person chose
+// to sign in to that account" from the Form to the redirect, the PKCE verifier and nonce (derived,
+// so nothing has to be stored between the redirect and /continue), the /authorize request and
+// the ID token checks. No I/O here; oidc.ts fetches, the entry points act.
+//
+// What the flow rests on (Auth0 docs: customize/forms/render, actions/redirect-with-actions,
+// post-login event and api objects):
+// - an Action cannot render a Form and redirect: the Form is the linking Action's, the redirect
+//   the confirmation Action's, bound right after it;
+// - after a Form, the same Action resumes in onContinuePostLogin with event.prompt.fields,
+//   and the pipeline then goes on to the next Action's onExecutePostLogin;
+// - sendUserTo appends the paused transaction's `state`; returning to /continue with it resumes
+//   the Action that redirected, in onContinuePostLogin, with a new event.request (query holds
+//   what /authorize sent back: code or error, and state);
+// - api.transaction.setMetadata is read by later Actions of the same transaction as
+//   event.transaction.metadata (how the Form's answer reaches the confirmation Action);
+// - event.transaction.id is the same before and after a resume (UNCONFIRMED: the derived
+//   verifier and nonce depend on it; if it changed, the exchange fails and nothing is linked).
+import { createHash, createHmac, createPublicKey, timingSafeEqual, verify, type JsonWebKey } from "crypto";
+
+/** Key under which the linking Action hands the accepted ticket to the confirmation Action. */
+export const TICKET_METADATA_KEY = "account_linking_ticket";
+/** The Form's fields (see the stack's confirmation form). */
+export const FORM_FIELDS = { choice: "link_choice", ticket: "link_ticket" } as const;
+/** How long a person has from the prompt to coming back from the sign-in. */
+export const TICKET_TTL_MS = 15 * 60 * 1000;
+/** How old the confirming sign-in may be (max_age=0 asks for a new one; allow clock skew). */
+export const FRESH_AUTH_SECONDS = 300;
+const SKEW_SECONDS = 60;
+
+export interface Ticket {
+  /** The account the person must sign in to. */
+  target: string;
+  /** Its root connection (the /authorize `connection`). */
+  connection: string;
+  /** The user logging in now. */
+  current: string;
+  /** The transaction (event.transaction.id). */
+  tx: string;
+  /** Expiry, epoch ms. */
+  exp: number;
+}
+
+function b64url(data: Buffer | string): string {
+  return Buffer.from(data).toString("base64url");
+}
+
+function mac(key: Buffer, text: string): string {
+  return createHmac("sha256", key).update(text).digest("base64url");
+}
+
+function sameText(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+/** A ticket signed with a key only the linking Actions hold: other Actions cannot forge one. */
+export function sealTicket(ticket: Ticket, key: Buffer): string {
+  const body = b64url(JSON.stringify(ticket));
+  return `${body}.${mac(key, `ticket.${body}`)}`;
+}
+
+/** The ticket, if signed by us, for this user and transaction, and not expired. */
+export function openTicket(value: unknown, key: Buffer, expect: { current: string; tx: string; now: number }): Ticket | undefined {
+  if (typeof value !== "string") return undefined;
+  const [body, signature, extra] = value.split(".");
+  if (!body || !signature || extra !== undefined || !sameText(signature, mac(key, `ticket.${body}`))) return undefined;
+  try {
+    const ticket = JSON.parse(Buffer.from(body, "base64url").toString("utf8")) as Ticket;
+    if (ticket.current !== expect.current || ticket.tx !== expect.tx || !(ticket.exp > expect.now)) return undefined;
+    if (typeof ticket.target !== "string" || typeof ticket.connection !== "string") return undefined;
+    return ticket;
+  } catch {
+    return undefined;
+  }
+}
+
+/** PKCE verifier for this transaction and user: recomputed at /continue instead of stored. */
+export function pkceVerifier(key: Buffer, tx: string, current: string): string {
+  return mac(key, `pkce.${tx}.${current}`);
+}
+
+export function pkceChallenge(verifier: string): string {
+  return createHash("sha256").update(verifier).digest("base64url");
+}
+
+/** The nonce binds the ID token to this transaction, this user and the account asked for. */
+export function nonceFor(key: Buffer, tx: string, current: string, target: string): string {
+  return mac(key, `nonce.${tx}.${current}.${target}`);
+}
+
+/** The query of the confirmation's /authorize request (Auth0 appends `state` itself). */
+export function authorizeQuery(options: { clientId: string; host: string; ticket: Ticket; key: Buffer; loginHint?: string }): Record<string, string> {
+  const { ticket, key } = options;
+  const query: Record<string, string> = {
+    client_id: options.clientId,
+    response_type: "code",
+    redirect_uri: `https://${options.host}/continue`,
+    scope: "openid",
+    connection: ticket.connection,
+    prompt: "login",
+    max_age: "0",
+    nonce: nonceFor(key, ticket.tx, ticket.current, ticket.target),
+    code_challenge: pkceChallenge(pkceVerifier(key, ticket.tx, ticket.current)),
+    code_challenge_method: "S256",
+  };
+  if (options.loginHint) query.login_hint = options.loginHint;
+  return query;
+}
+
+/** How the existing account signs in, in words a person recognises; never its email or id. */
+export function signInMethod(provider: string | undefined): string {
+  const SOCIAL: Record<string, string> = {
+    "google-oauth2": "Google",
+    github: "GitHub",
+    apple: "Apple",
+    facebook: "Facebook",
+    windowslive: "Microsoft",
+    linkedin: "LinkedIn",
+    twitter: "X (Twitter)",
+    auth0: "email and password",
+    email: "a code sent by email",
+    sms: "a code sent by text message",
+  };
+  return (provider && SOCIAL[provider]) || "your organization's single sign-on";
+}
+
+export type TokenProblem =
+  | "malformed"
+  | "algorithm"
+  | "unknown_key"
+  | "signature"
+  | "issuer"
+  | "audience"
+  | "expired"
+  | "issued_in_future"
+  | "nonce"
+  | "stale_auth"
+  | "subject";
+
+export class TokenError extends Error {
+  constructor(readonly problem: TokenProblem) {
+    super(problem);
+    this.name = "TokenError";
+  }
+}
+
+export interface IdTokenExpectations {
+  issuer: string;
+  audience: string;
+  nonce: string;
+  subject: string;
+  /** Epoch seconds. */
+  now: number;
+}
+
+/** Checks an RS256 ID token against the tenant's JWKS and what this transaction asked for. */
+export function verifyIdToken(token: string, jwks: { keys?: JsonWebKey[] }, expect: IdTokenExpectations): Record<string, unknown> {
+  const parts = token.split(".");
+  if (parts.length !== 3) throw new TokenError("malformed");
+  let header: { alg?: string; kid?: string };
+  let claims: Record<string, unknown>;
+  try {
+    header = JSON.parse(Buffer.from(parts[0], "base64url").toString("utf8"));
+    claims = JSON.parse(Buffer.from(parts[1], "base64url").toString("utf8"));
+  } catch {
+    throw new TokenError("malformed");
+  }
+  if (header.alg !== "RS256") throw new TokenError("algorithm");
+  const jwk = (jwks.keys ?? []).find((k) => (k as { kid?: string }).kid === header.kid && k.kty === "RSA");
+  if (!jwk) throw new TokenError("unknown_key");
+  const valid = verify("sha256", Buffer.from(`${parts[0]}.${parts[1]}`), createPublicKey({ key: jwk, format: "jwk" }), Buffer.from(parts[2], "base64url"));
+  if (!valid) throw new TokenError("signature");
+  if (claims.iss !== expect.issuer) throw new TokenError("issuer");
+  const aud = claims.aud;
+  const audiences = Array.isArray(aud) ? aud : [aud];
+  if (!audiences.includes(expect.audience) || (audiences.length > 1 && claims.azp !== expect.audience)) throw new TokenError("audience");
+  if (typeof claims.exp !== "number" || claims.exp <= expect.now) throw new TokenError("expired");
+  if (typeof claims.iat !== "number" || claims.iat > expect.now + SKEW_SECONDS) throw new TokenError("issued_in_future");
+  if (typeof claims.nonce !== "string" || !sameText(claims.nonce, expect.nonce)) throw new TokenError("nonce");
+  if (typeof claims.auth_time !== "number" || claims.auth_time < expect.now - FRESH_AUTH_SECONDS || claims.auth_time > expect.now + SKEW_SECONDS) {
+    throw new TokenError("stale_auth");
+  }
+  if (claims.sub !== expect.subject) throw new TokenError("subject");
+  return claims;
+}

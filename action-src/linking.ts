@@ -1,0 +1,85 @@
+// One linking pass, shared by the linking Action (silent links, and the prompt) and the
+// confirmation Action (after the person proved control of the other account): look up every
+// account with the email, decide, act, and say what happened in one decision line.
+import { carryOut } from "./act";
+import type { PostLoginApi, PostLoginEvent } from "./auth0-types";
+import { decideLinks, lookupEmails, markerFor, MARKER_KEY, type Account, type Plan } from "./decide";
+import type { DecisionLine } from "./log";
+import { BUDGET_MS, ManagementApi, ManagementApiError } from "./management";
+import { deriveKey, type ActionSettings } from "./settings";
+
+/** Shown to the user when a login is denied; deliberately says nothing about accounts. */
+export const DENY_MESSAGE = "We could not complete your sign-in. Please try again.";
+
+/** Failures that mean the Management API could not be used (failClosed denies on these only). */
+const UNAVAILABLE = new Set(["timeout", "unavailable", "rate_limited", "budget_exhausted", "bad_response", "unauthorized", "forbidden", "configuration"]);
+
+export interface PassOptions {
+  email: string;
+  digest: string;
+  started: number;
+  /** The person proved control of this account: it links whatever its connection's trust. */
+  confirmed?: string;
+  /** Called for a plan that needs confirmation; returns the reason code when it asked the person. */
+  ask?: (plan: Extract<Plan, { kind: "confirm" }>, candidates: Account[]) => string | undefined;
+}
+
+export async function linkingPass(event: PostLoginEvent, api: PostLoginApi, settings: ActionSettings, options: PassOptions): Promise<DecisionLine> {
+  const { policy } = settings;
+  const line: DecisionLine = { reason: "error.unexpected", email: options.digest, user: event.user.user_id };
+  const mgmt = new ManagementApi({ ...settings, sealKey: deriveKey(settings.clientSecret, "seal") }, api.cache, options.started + BUDGET_MS);
+  try {
+    const candidates = await findCandidates(mgmt, options.email);
+    const plan = decideLinks(event.user, candidates, policy, {
+      loginConnection: event.connection?.name,
+      switchMarker: markerFor(options.digest, "decided"),
+      confirmed: options.confirmed,
+    });
+    if (plan.kind !== "none") line.primary = plan.primary;
+    if (plan.kind === "link") line.secondaries = plan.links.map((step) => step.secondaryUserId);
+    const asked = plan.kind === "confirm" && !policy.reportOnly ? options.ask?.(plan, candidates) : undefined;
+    if (asked) {
+      line.reason = asked;
+    } else if (policy.reportOnly) {
+      // Say what would happen, once per person; change nothing else.
+      line.reportOnly = true;
+      line.reason = { link: "report.would_link", switch: "report.would_switch", confirm: "report.would_confirm", none: plan.reason }[plan.kind];
+      if (plan.kind === "link" || plan.kind === "switch") line.wouldSwitch = plan.kind === "switch" || plan.switchToPrimary;
+      api.user.setAppMetadata(MARKER_KEY, markerFor(options.digest, "reported"));
+    } else {
+      const result = await carryOut(plan, mgmt, api, { digest: options.digest, now: options.started, snoozeMs: policy.confirmSnoozeHours * 3_600_000 });
+      line.reason = result.reason;
+      line.switched = result.switched;
+      if (plan.kind === "link") line.secondaries = result.linked;
+      if (result.error) line.error = result.error;
+      if (result.deny || (result.unavailable && policy.failClosed)) {
+        api.access.deny(DENY_MESSAGE);
+        line.denied = true;
+      }
+    }
+  } catch (err) {
+    const code = err instanceof ManagementApiError ? err.code : "unexpected";
+    line.reason = code === "timeout" ? "error.timeout" : code === "unexpected" ? "error.unexpected" : "error.management_api";
+    line.error = code;
+    if (policy.failClosed && (code === "unexpected" || UNAVAILABLE.has(code))) {
+      api.access.deny(DENY_MESSAGE);
+      line.denied = true;
+    }
+  }
+  line.requests = mgmt.requests;
+  line.ms = Date.now() - options.started;
+  return line;
+}
+
+/**
+ * Every account with this email, whatever its case: the exact spellings (immediately consistent)
+ * and the case-insensitive search (catches "Ada@Example.com" from a social provider), in parallel.
+ * Any lookup failing fails the whole: a partial view must not be taken for "nobody else".
+ */
+async function findCandidates(mgmt: ManagementApi, email: string): Promise<Account[]> {
+  const lookups = [...lookupEmails(email).map((variant) => mgmt.usersByEmail(variant)), mgmt.searchByEmail(email)];
+  const results = await Promise.all(lookups);
+  const byId = new Map<string, Account>();
+  for (const user of results.flat()) if (!byId.has(user.user_id)) byId.set(user.user_id, user);
+  return [...byId.values()];
+}
