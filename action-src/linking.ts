@@ -36,6 +36,7 @@ export async function linkingPass(event: PostLoginEvent, api: PostLoginApi, sett
       confirmed: options.confirmed,
     });
     if (plan.kind !== "none") line.primary = plan.primary;
+    if (plan.ignored.length > 0) line.ignored = plan.ignored.map((entry) => entry.reason.slice("ineligible.".length));
     if (plan.kind === "link") line.secondaries = plan.links.map((step) => step.secondaryUserId);
     const asked = plan.kind === "confirm" && !policy.reportOnly ? options.ask?.(plan, candidates) : undefined;
     if (asked) {

@@ -11,6 +11,8 @@ export interface DecisionLine {
   /** The linked (or would-be linked) accounts; their count when the ids do not fit. */
   secondaries?: string[] | number;
   switched?: boolean;
+  /** Why each other account with the email was left out (ineligible.* without the prefix). */
+  ignored?: string[] | number;
   /** Report-only: the login would have ended as the primary. */
   wouldSwitch?: boolean;
   reportOnly?: boolean;
@@ -32,6 +34,10 @@ export function formatDecision(line: DecisionLine): string {
   const entry: Record<string, unknown> = { linking: reason, ...rest };
   const render = () => JSON.stringify(entry).replace(EMAIL, "[email]").replace(JWT, "[token]");
   let text = render();
+  if (text.length > LOG_LIMIT && Array.isArray(entry.ignored)) {
+    entry.ignored = entry.ignored.length;
+    text = render();
+  }
   if (text.length > LOG_LIMIT && Array.isArray(entry.secondaries)) {
     entry.secondaries = entry.secondaries.length;
     text = render();

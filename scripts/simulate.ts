@@ -1,15 +1,17 @@
-// npm run simulate -- <scenario>: runs the bundled Action through a named scenario
-// against the local Management API emulation and shows the decision, the requests
-// and the resulting accounts. `npm run simulate` lists the scenarios.
+// npm run simulate -- <scenario>: runs the bundled Actions through a named scenario against
+// the local emulation of Auth0 and shows each step, the decision and why, the requests and
+// the resulting accounts. `npm run simulate` lists the scenarios.
 import { ManagementApiEmulator, type NewUser } from "../test/support/management-api";
-import { PostLoginRuntime } from "../test/support/post-login-runtime";
+import { PostLoginRuntime, type LoginOptions } from "../test/support/post-login-runtime";
 import type { LinkingPolicy } from "../action-src/policy";
+import { explain, IGNORED_REASONS } from "./lib/reason-codes";
 
 interface Scenario {
   about: string;
   policy?: Partial<LinkingPolicy>;
+  confirmation?: boolean;
   users: NewUser[];
-  logins: string[];
+  logins: Array<string | { user: string; options: LoginOptions; says?: string }>;
   setup?: (tenant: ManagementApiEmulator) => void;
 }
 
@@ -17,38 +19,68 @@ const ada = "ada@example.com";
 const gh: NewUser = { user_id: "github|1001", connection: "github", email: ada, email_verified: true, user_metadata: { theme: "dark" } };
 const db: NewUser = { user_id: "auth0|db01", connection: "Username-Password-Authentication", email: ada, email_verified: true, user_metadata: { newsletter: true } };
 const google: NewUser = { user_id: "google-oauth2|g1", connection: "google-oauth2", email: "Ada@Example.com", email_verified: true };
+/** Like the example `dev` environment: the connections the scenarios use are trusted. */
+const TRUSTED: Partial<LinkingPolicy> = { connections: { github: "trusted", "google-oauth2": "trusted", "Username-Password-Authentication": "trusted" } };
 
 const scenarios: Record<string, Scenario> = {
-  "github-then-password": { about: "GitHub account exists; the person signs up with username/password", users: [gh, db], logins: ["auth0|db01", "github|1001"] },
-  "three-accounts": { about: "GitHub, then Google (mixed-case email), then username/password", users: [gh, google, db], logins: ["auth0|db01"] },
-  "unverified-candidate": { about: "An unverified password account squats the email; GitHub signs in", users: [{ ...db, email_verified: false }, gh], logins: ["github|1001"] },
-  "report-only": { about: "Report-only mode: would link, changes nothing", policy: { reportOnly: true }, users: [gh, db], logins: ["auth0|db01"] },
-  "outage": { about: "Management API down: fail open", users: [gh, db], logins: ["auth0|db01"], setup: (t) => (t.outage = "down") },
-  "outage-fail-closed": { about: "Management API down with failClosed", policy: { failClosed: true }, users: [gh, db], logins: ["auth0|db01"], setup: (t) => (t.outage = "down") },
-  "rate-limited": { about: "One 429 with a 1 s reset, honoured", users: [gh, db], logins: ["auth0|db01"], setup: (t) => t.rateLimitNext(1, { resetInSeconds: 1 }) },
+  "github-then-password": { about: "GitHub account exists; the person signs up with username/password (both trusted)", policy: TRUSTED, users: [gh, db], logins: ["auth0|db01", "github|1001"] },
+  "three-accounts": { about: "GitHub, then Google (mixed-case email), then username/password", policy: TRUSTED, users: [gh, google, db], logins: ["auth0|db01"] },
+  "case-variant": { about: "GitHub stored as Ada@Example.com; a database sign-up finds it by the case-insensitive search", policy: TRUSTED, users: [{ ...gh, email: "Ada@Example.com" }, db], logins: ["auth0|db01"] },
+  "case-variant-unverified": { about: "The mixed-case GitHub account is unverified: found, and left out with the reason", policy: TRUSTED, users: [{ ...gh, email: "Ada@Example.com", email_verified: false }, db], logins: ["auth0|db01"] },
+  "unverified-candidate": { about: "An unverified password account squats the email; GitHub signs in", policy: TRUSTED, users: [{ ...db, email_verified: false }, gh], logins: ["github|1001"] },
+  "default-policy": { about: "No connection declared trusted: the pair needs confirmation, and no Form is configured", users: [gh, db], logins: ["auth0|db01", "auth0|db01"] },
+  "pre-hijack": { about: "An attacker's older database account (confirm) and the victim's Google login (trusted)", policy: { connections: { "google-oauth2": "trusted" } }, users: [{ ...db, user_id: "auth0|attacker" }, { ...google, email: ada }], logins: ["google-oauth2|g1"] },
+  "confirm-link": {
+    about: "Confirmation: the person chooses \"Sign in to link\" and signs in to the GitHub account",
+    confirmation: true,
+    users: [gh, db],
+    logins: [{ user: "auth0|db01", options: { form: "link" }, says: "chooses \"Sign in to link\", then signs in with GitHub" }, "github|1001"],
+  },
+  "confirm-not-now": { about: "Confirmation: the person chooses \"Not now\"; the next login is not asked again", confirmation: true, users: [gh, db], logins: [{ user: "auth0|db01", options: { form: "later" }, says: "chooses \"Not now\"" }, "auth0|db01"] },
+  "confirm-wrong-account": {
+    about: "Confirmation: someone signs in to a different GitHub account",
+    confirmation: true,
+    users: [gh, db, { user_id: "github|2002", connection: "github", email: "mallory@example.com", email_verified: true }],
+    logins: [{ user: "auth0|db01", options: { form: "link" }, says: "signs in as github|2002" }],
+    setup: (t) => (t.oauth.nextSignIn = { userId: "github|2002" }),
+  },
+  "report-only": { about: "Report-only mode: would link, changes nothing but its own marker", policy: { ...TRUSTED, reportOnly: true }, users: [gh, db], logins: ["auth0|db01", "auth0|db01"] },
+  outage: { about: "Management API down: fail open", policy: TRUSTED, users: [gh, db], logins: ["auth0|db01"], setup: (t) => (t.outage = "down") },
+  "outage-fail-closed": { about: "Management API down with failClosed", policy: { ...TRUSTED, failClosed: true }, users: [gh, db], logins: ["auth0|db01"], setup: (t) => (t.outage = "down") },
+  "rate-limited": { about: "One 429 with a 1 s reset, honoured", policy: TRUSTED, users: [gh, db], logins: ["auth0|db01"], setup: (t) => t.rateLimitNext(1, { resetInSeconds: 1 }) },
 };
 
 async function main(): Promise<void> {
   const name = process.argv[2];
   const scenario = name ? scenarios[name] : undefined;
   if (!scenario) {
-    if (name) console.error(`unknown scenario "${name}"\n`);
+    if (name) console.error(`error: unknown scenario "${name}"; run npm run simulate to list them\n`);
     console.error("usage: npm run simulate -- <scenario>\n");
-    for (const [key, s] of Object.entries(scenarios)) console.error(`  ${key.padEnd(22)} ${s.about}`);
+    for (const [key, s] of Object.entries(scenarios)) console.error(`  ${key.padEnd(24)} ${s.about}`);
     process.exit(name ? 2 : 0);
   }
   const tenant = new ManagementApiEmulator();
   await tenant.start();
-  const runtime = new PostLoginRuntime(tenant, { policy: scenario.policy });
+  const runtime = new PostLoginRuntime(tenant, { policy: scenario.policy, confirmation: scenario.confirmation });
   try {
     for (const user of scenario.users) tenant.createUser(user);
     scenario.setup?.(tenant);
     console.log(`scenario: ${name}: ${scenario.about}\n`);
     for (const login of scenario.logins) {
-      const outcome = await runtime.login(login);
-      console.log(`login as ${login}`);
+      const { user, options, says } = typeof login === "string" ? { user: login, options: {}, says: undefined } : login;
+      const outcome = await runtime.login(user, options);
+      console.log(`login as ${user}${says ? ` (the person ${says})` : ""}`);
+      if (outcome.steps.length > 1) {
+        console.log(`  steps:     ${outcome.steps.map((s) => `${s.action}.${s.phase}${s.pause ? ` → ${s.pause}` : ""}`).join("\n             ")}`);
+      }
       console.log(`  outcome:   ${outcome.status}${outcome.sub ? ` (sub = ${outcome.sub})` : ""}${outcome.failure ? `: ${outcome.failure}` : ""}`);
-      console.log(`  decision:  ${outcome.logs.join("\n             ")}`);
+      for (const decision of outcome.decisions) {
+        console.log(`  decision:  ${JSON.stringify(decision)}`);
+        console.log(`  why:       ${explain(decision)}`);
+        for (const reason of Array.isArray(decision.ignored) ? decision.ignored : []) {
+          console.log(`             an account was left out: ${IGNORED_REASONS[`ineligible.${reason}`] ?? reason}`);
+        }
+      }
       console.log(`  requests:  ${outcome.requests.length === 0 ? "none" : outcome.requests.map((r) => `${r.method} ${r.path} ${r.status}`).join("\n             ")}`);
       console.log(`  wall time: ${outcome.ms.toFixed(0)} ms\n`);
     }
@@ -64,6 +96,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err) => {
-  console.error(err);
+  console.error(`error: ${err instanceof Error ? err.message : String(err)}`);
   process.exit(1);
 });

@@ -62,7 +62,10 @@ export interface LoginOutcome {
   /** Requests the emulator saw during this login. */
   requests: Array<{ method: string; path: string; status: number }>;
   steps: Step[];
+  /** Wall time of the whole transaction, as the runtime saw it. */
   ms: number;
+  /** Time spent inside the Actions (sum of executions, high resolution). */
+  actionMs: number;
 }
 
 export interface LoginOptions {
@@ -237,6 +240,7 @@ export class PostLoginRuntime {
     const commands: Command[] = [];
     const logs: string[] = [];
     const steps: Step[] = [];
+    let actionMs = 0;
     const outcome = (rest: Pick<LoginOutcome, "status" | "sub" | "failure">): LoginOutcome => {
       const requests = this.tenant.requests.slice(before).map(({ method, path, status }) => ({ method, path, status }));
       const decisions = logs.flatMap((line) => {
@@ -246,7 +250,7 @@ export class PostLoginRuntime {
           return [];
         }
       });
-      return { ...rest, commands, logs, decisions, requests, steps, ms: Date.now() - started };
+      return { ...rest, commands, logs, decisions, requests, steps, ms: Date.now() - started, actionMs };
     };
 
     let index = 0;
@@ -263,6 +267,7 @@ export class PostLoginRuntime {
       steps.push({ action: action.name, phase });
       const result = await container.run({ action: action.name, phase, event, canRedirect }, [...this.cache], ACTION_TIMEOUT_MS);
       logs.push(...(result.logs as string[]));
+      actionMs += Number(result.ms ?? 0);
       if (!result.timedOut) this.cache = new Map(result.cache);
       if (result.timedOut) return outcome({ status: "failed", failure: "action timed out (20 s)" });
       if (result.error) return outcome({ status: "failed", failure: `uncaught error: ${result.error}` });

@@ -1,0 +1,56 @@
+// Every reason code the Actions log, with the rule behind it, in the words the README uses.
+// simulate explains outcomes with it; a test keeps it in step with action-src/ and the README.
+
+export const REASON_CODES: Record<string, string> = {
+  "skip.non_interactive": "refresh-token and token-exchange logins are never looked at",
+  "skip.no_email": "the user has no email",
+  "skip.excluded_connection": "the login's connection or the account's root connection is `excluded`",
+  "skip.unverified": "the user's email_verified is not the boolean true (a connection's trust never changes that)",
+  "skip.blocked": "a blocked account is never linked, in either role",
+  "skip.protected": "the account holds one of the policy's protectedAppMetadataKeys",
+  "skip.decided": "already decided for this email (marker in app_metadata): no request",
+  "skip.snoozed": "asked, declined or refused recently: looked at again after confirmSnoozeHours",
+  "skip.reported": "report-only already evaluated this person once",
+  "skip.confirmation_client": "a sign-in to the confirmation application itself never links anything",
+  "none.no_candidates": "no other eligible account has this email (each ignored account is listed with why)",
+  "link.done": "linked silently: every connection involved is `trusted` (or the person confirmed)",
+  "link.partial": "some secondaries were linked, one failed; the rest is retried at a later login",
+  "link.race_already_linked": "a concurrent login (or a lost answer) had already linked it; confirmed by re-reading the primary",
+  "link.already_linked": "this identity is already a secondary of that account: only the switch was needed",
+  "confirm.required": "an eligible account exists, but a connection involved is not `trusted` and the person cannot be asked in this login",
+  "confirm.prompted": "the Form asked the person to sign in to the existing account",
+  "confirm.accepted": "the person chose \"Sign in to link\"",
+  "confirm.declined": "the person chose \"Not now\": asked again after the snooze",
+  "confirm.bad_ticket": "the Form came back without a valid ticket for this login: nothing linked",
+  "confirm.redirected": "sent to sign in to the existing account",
+  "confirm.unavailable": "the login cannot be redirected any more: nothing linked",
+  "confirm.cancelled": "the sign-in was cancelled or failed: nothing linked, snoozed",
+  "confirm.failed": "the code exchange or the ID token check failed (error says which): nothing linked, snoozed",
+  "refuse.conflicting_primaries": "two accounts that already hold linked identities share the email: left for an operator",
+  "refuse.metadata_conflict": "a carried app_metadata key differs between the accounts: merging could lift a restriction",
+  "refuse.link_rejected": "Auth0 refused the link (4xx): nothing switched, snoozed",
+  "report.would_link": "report-only: would link",
+  "report.would_switch": "report-only: would end the login as the primary",
+  "report.would_confirm": "report-only: would ask the person to confirm",
+  "error.unknown_outcome": "the link's answer was lost and could not be confirmed: the login is denied so that no tokens are issued for a user that may be gone",
+  "error.timeout": "the Management API did not answer in time: the login goes on unlinked (failClosed denies)",
+  "error.management_api": "the Management API failed (error says how): the login goes on unlinked (failClosed denies)",
+  "error.configuration": "the Action's client secret or settings are missing",
+  "error.policy": "the deployed settings are not what synth produced (unknown key, null, missing): nothing is linked",
+  "error.unexpected": "an unexpected error: the login goes on unlinked (failClosed denies)",
+};
+
+export const IGNORED_REASONS: Record<string, string> = {
+  "ineligible.unverified": "its email is not verified",
+  "ineligible.excluded_connection": "its root connection is excluded",
+  "ineligible.email_mismatch": "its email differs once trimmed and lower-cased",
+  "ineligible.blocked": "it is blocked",
+  "ineligible.protected": "it holds a protected app_metadata key",
+};
+
+/** One line that says why, for a decision line the Action logged. */
+export function explain(decision: Record<string, unknown>): string {
+  const reason = String(decision.linking ?? "");
+  const rule = REASON_CODES[reason] ?? "no rule documented for this code";
+  return `${reason}: ${rule}${decision.error ? ` (${String(decision.error)})` : ""}`;
+}
