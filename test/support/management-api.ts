@@ -154,6 +154,15 @@ export class ManagementApiEmulator {
   beforeLink: ((primaryId: string, secondaryId: string) => void) | undefined;
   /** Faults for matching requests, consumed in order (see `inject`). */
   private faults: InjectedFault[] = [];
+  /** Database passwords, by identity (`auth0|id`): they stay with the identity when it is linked. */
+  private readonly passwords = new Map<string, string>();
+  /** Applications allowed the password-realm grant, with the connections (realms) they may use. */
+  readonly passwordClients = new Map<string, { clientId: string; realms: string[] }>();
+  /**
+   * Runs the post-login flow for a password-realm login (the post-login runtime sets it): the
+   * authenticated identity and the application; answers who the tokens are for, or why not.
+   */
+  postLogin: ((identity: string, clientId: string) => Promise<{ status: string; sub?: string; failure?: string }>) | undefined;
 
   domain = "";
 
@@ -215,6 +224,13 @@ export class ManagementApiEmulator {
     return clone(created);
   }
 
+  /** The user holding this identity (`provider|id`): itself, or the primary it was linked into. */
+  holderOf(identity: string): EmulatedUser | undefined {
+    const { provider, id } = splitId(identity);
+    const holder = [...this.users.values()].find((u) => u.identities.some((i) => i.provider === provider && i.user_id === id));
+    return holder && clone(holder);
+  }
+
   user(userId: string): EmulatedUser | undefined {
     const user = this.users.get(userId);
     return user && clone(user);
@@ -245,6 +261,9 @@ export class ManagementApiEmulator {
     this.exportPollsBeforeDone = 1;
     this.beforeLink = undefined;
     this.faults = [];
+    this.passwords.clear();
+    this.passwordClients.clear();
+    this.postLogin = undefined;
     this.oauth.reset();
     this.resetRecords();
   }
@@ -300,6 +319,13 @@ export class ManagementApiEmulator {
             : isToken && tokenParams(req.headers["content-type"] ?? "", raw0).grant_type === "authorization_code"
               ? this.oauth.exchange(tokenParams(req.headers["content-type"] ?? "", raw0))
               : undefined;
+      if (isToken && tokenParams(req.headers["content-type"] ?? "", raw0).grant_type === PASSWORD_REALM) {
+        const reply = await this.passwordRealm(tokenParams(req.headers["content-type"] ?? "", raw0));
+        record.status = reply.status;
+        res.writeHead(reply.status, { "content-type": "application/json" });
+        res.end(JSON.stringify(reply.body));
+        return;
+      }
       if (oauth) {
         record.status = oauth.status;
         res.writeHead(oauth.status, { "content-type": "application/json", ...(oauth.headers ?? {}) });
@@ -368,6 +394,27 @@ export class ManagementApiEmulator {
     gzip.pipe(res);
     for (const user of job.snapshot) gzip.write(`${JSON.stringify(user)}\n`);
     gzip.end();
+  }
+
+  /**
+   * The password-realm grant (resource-owner password against one connection): checks the
+   * password, runs the post-login flow for the identity (the Actions may switch the user), and
+   * issues an ID token for whoever the flow ends as.
+   */
+  private async passwordRealm(params: Record<string, string>): Promise<{ status: number; body: unknown }> {
+    const deny = (status: number, error: string, description: string) => ({ status, body: { error, error_description: description } });
+    const client = this.passwordClients.get(params.client_id ?? "");
+    if (!client) return deny(403, "unauthorized_client", "Grant type 'password-realm' not allowed for the client.");
+    if (!client.realms.includes(params.realm ?? "")) return deny(403, "access_denied", "The connection is not enabled for this client.");
+    const identity = [...this.users.values()]
+      .flatMap((u) => u.identities.map((i) => ({ u, i })))
+      .find(({ u, i }) => i.connection === params.realm && (i.profileData?.email ?? u.email) === (params.username ?? "").toLowerCase());
+    const key = identity ? `${identity.i.provider}|${identity.i.user_id}` : "";
+    if (!identity || this.passwords.get(key) !== params.password) return deny(403, "invalid_grant", "Wrong email or password.");
+    if (!this.postLogin) throw new Error("no post-login runtime is attached to the emulation");
+    const outcome = await this.postLogin(key, client.clientId);
+    if (outcome.status !== "success" || !outcome.sub) return deny(403, "access_denied", outcome.failure ?? "login failed");
+    return { status: 200, body: { id_token: this.oauth.issue(outcome.sub, client.clientId), token_type: "Bearer", expires_in: 86_400 } };
   }
 
   private token(contentType: string, raw: string): { status: number; body: unknown } {
@@ -498,7 +545,25 @@ export class ManagementApiEmulator {
       const found = [...this.users.values()].filter((u) => u.email?.toLowerCase() === wanted);
       return { status: 200, body: this.page(url, found).slice.map(clone) };
     }
+    if (method === "POST" && path === "/api/v2/users") {
+      // A database user, as the smoke test creates them (connection, email, password).
+      this.authorize(req, "create:users");
+      const body = JSON.parse(raw || "{}") as { connection?: string; email?: string; password?: string; email_verified?: boolean };
+      if (!body.connection || !body.email || !body.password) throw new HttpError(400, "Bad Request", "Payload validation error: connection, email and password are required");
+      const id = `auth0|${randomBytes(12).toString("hex")}`;
+      const created = this.createUser({ user_id: id, connection: body.connection, email: body.email, email_verified: body.email_verified ?? false });
+      this.passwords.set(id, body.password);
+      return { status: 201, body: created };
+    }
     const userMatch = /^\/api\/v2\/users\/([^/]+)$/.exec(path);
+    if (userMatch && method === "DELETE") {
+      // Deleting a primary deletes the identities linked into it.
+      this.authorize(req, "delete:users");
+      const user = this.existing(decodeURIComponent(userMatch[1]));
+      this.users.delete(user.user_id);
+      for (const i of user.identities) this.passwords.delete(`${i.provider}|${i.user_id}`);
+      return { status: 204, body: undefined };
+    }
     if (userMatch && method === "GET") {
       this.authorize(req, "read:users");
       return { status: 200, body: clone(this.existing(decodeURIComponent(userMatch[1]))) };
@@ -546,6 +611,8 @@ export class ManagementApiEmulator {
     throw new HttpError(404, "Not Found", `No route for ${method} ${path}`);
   }
 }
+
+const PASSWORD_REALM = "http://auth0.com/oauth/grant-type/password-realm";
 
 function tokenParams(contentType: string, raw: string): Record<string, string> {
   try {

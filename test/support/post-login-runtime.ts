@@ -212,8 +212,7 @@ export class PostLoginRuntime {
     for (const c of this.containers) c.kill();
   }
 
-  eventFor(user: EmulatedUser, protocol = "oidc-basic-profile", extra: Record<string, unknown> = {}): Record<string, unknown> {
-    const identity = user.identities[0];
+  eventFor(user: EmulatedUser, protocol = "oidc-basic-profile", extra: Record<string, unknown> = {}, identity = user.identities[0]): Record<string, unknown> {
     return {
       user,
       connection: { id: `con_${identity.connection}`, name: identity.connection, strategy: identity.provider },
@@ -227,10 +226,19 @@ export class PostLoginRuntime {
     };
   }
 
-  /** Signs in as `userId` (whose identity just authenticated) and runs the transaction as Auth0 would. */
+  /** Password-realm logins against the emulation run this runtime's Actions (for npm run smoke). */
+  attach(): void {
+    this.tenant.postLogin = (identity, clientId) => this.login(identity, { protocol: "oauth2-password", clientId });
+  }
+
+  /**
+   * Signs in with the identity `userId` (a user, or an identity linked into a primary, which
+   * Auth0 logs in as that primary) and runs the transaction as Auth0 would.
+   */
   async login(userId: string, options: LoginOptions = {}): Promise<LoginOutcome> {
-    const user = this.tenant.user(userId);
+    const user = this.tenant.user(userId) ?? this.tenant.holderOf(userId);
     if (!user) throw new Error(`no user ${userId} in the emulated tenant`);
+    const identity = user.identities.find((i) => `${i.provider}|${i.user_id}` === userId) ?? user.identities[0];
     const container = options.container ?? this.current ?? (await this.newContainer());
     const before = this.tenant.requests.length;
     const started = Date.now();
@@ -259,11 +267,11 @@ export class PostLoginRuntime {
     while (index < this.actions.length) {
       const action = this.actions[index];
       // Auth0 issues a fresh event.request whenever the flow resumes.
-      const event = this.eventFor(this.tenant.user(userId) ?? user, protocol, {
+      const event = this.eventFor(this.tenant.user(user.user_id) ?? user, protocol, {
         client: { client_id: options.clientId ?? "app-client" },
         transaction: { id: tx.id, protocol, prompt: options.prompt, metadata: { ...tx.metadata } },
         ...resume,
-      });
+      }, identity);
       steps.push({ action: action.name, phase });
       const result = await container.run({ action: action.name, phase, event, canRedirect }, [...this.cache], ACTION_TIMEOUT_MS);
       logs.push(...(result.logs as string[]));
@@ -299,7 +307,7 @@ export class PostLoginRuntime {
       phase = "execute";
       resume = {};
     }
-    return outcome(this.finish(user, commands));
+    return outcome(this.finish(user, identity, commands));
   }
 
   /**
@@ -330,13 +338,12 @@ export class PostLoginRuntime {
   }
 
   /** What Auth0 does with the Actions' commands when the pipeline ends. */
-  private finish(user: EmulatedUser, commands: Command[]): Pick<LoginOutcome, "status" | "sub" | "failure"> {
+  private finish(user: EmulatedUser, identity: EmulatedUser["identities"][number], commands: Command[]): Pick<LoginOutcome, "status" | "sub" | "failure"> {
     const deny = commands.find((c) => c.type === "deny");
     if (deny) return { status: "denied", failure: deny.reason };
     const switches = commands.filter((c) => c.type === "setPrimaryUser");
     if (switches.length > 1) return { status: "failed", failure: "setPrimaryUser called twice in one transaction" };
     const primary = switches[0];
-    const identity = user.identities[0];
     if (primary) {
       const target = this.tenant.users.get(primary.id!);
       const linked = target?.identities.slice(1).some((i) => i.provider === identity.provider && i.user_id === identity.user_id);
