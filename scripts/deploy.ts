@@ -3,6 +3,7 @@
 // Action's sources, and a plan that would hit Auth0's 409 on deleting a bound Action; a plan
 // that removes the bound Action is applied in two steps (binding first), as Auth0 requires.
 import * as readline from "readline";
+import { describeChange } from "./lib/plan-comment";
 import { countsLine, type PlanSummary } from "./lib/plan-summary";
 import { initStack, PLAN_FILE, planStack } from "./lib/stack-plan";
 import { CliError, credentialsFor, findEnvironment, parseOptions, runCommand, synthesizedStack } from "./lib/target";
@@ -17,7 +18,7 @@ async function confirm(question: string): Promise<boolean> {
 }
 
 function describe(summary: PlanSummary): string[] {
-  return summary.changes.map((c) => `  ${c.kind.padEnd(8)} ${c.address}`);
+  return summary.changes.map((c) => `  ${c.address}: ${describeChange(c).replace(/\*\*/g, "")}`);
 }
 
 export async function main(args: string[]): Promise<number> {

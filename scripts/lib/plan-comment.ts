@@ -1,6 +1,6 @@
 // The pull-request comment for one environment's plan. The first line is a hidden marker so CI
 // updates the same comment on every push instead of adding a new one.
-import { countsLine, type ChangeKind, type PlanSummary } from "./plan-summary";
+import { countsLine, type ChangeKind, type PlanSummary, type ResourceChange } from "./plan-summary";
 
 /** GitHub rejects comments over 65,536 characters; keep room for everything around the plan. */
 const PLAN_TEXT_LIMIT = 50_000;
@@ -10,9 +10,20 @@ const VERB: Record<ChangeKind, string> = {
   update: "update in place",
   delete: "**destroy**",
   replace: "**replace** (destroy, then create)",
+  forget: "forget (stays in the tenant, no longer managed by this stack)",
   read: "read",
   "no-op": "no change",
+  unknown: "**not understood**: read the full plan",
 };
+
+/** What happens to one resource, in the words of Terraform's plan. */
+export function describeChange(c: ResourceChange): string {
+  const steps: string[] = [];
+  if (c.importId !== undefined) steps.push(`import (id \`${c.importId}\`)`);
+  if (c.movedFrom !== undefined) steps.push(`moved from \`${c.movedFrom}\``);
+  if (c.kind !== "no-op" || steps.length === 0) steps.push(c.kind === "unknown" ? `${VERB.unknown} (${(c.actions ?? []).join(", ")})` : VERB[c.kind]);
+  return steps.join(", then ");
+}
 
 export function commentMarker(stackName: string): string {
   return `<!-- auth0-account-linking plan: ${stackName} -->`;
@@ -68,9 +79,12 @@ export function planComment(input: PlanCommentInput): string {
       lines.push("> `npm run deploy` refuses this plan. See the README, \"Removing or renaming the Action: two applies\".");
     }
   }
+  if (summary && summary.warnings.length > 0) {
+    lines.push("", "> [!WARNING]", ...summary.warnings.map((w) => `> - ${w}.`));
+  }
   if (summary && summary.changes.length > 0) {
     lines.push("", "| Resource | Change |", "| --- | --- |");
-    for (const c of summary.changes) lines.push(`| \`${c.address}\` | ${VERB[c.kind]} |`);
+    for (const c of summary.changes) lines.push(`| \`${c.address}\` | ${describeChange(c).replace(/\|/g, "\\|")} |`);
   }
   if (summary && summary.drifted.length > 0) {
     lines.push("", `Changed in the tenant outside Terraform since the last apply (this plan puts them back): ${summary.drifted.map((c) => `\`${c.address}\``).join(", ")}.`);
