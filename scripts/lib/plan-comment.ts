@@ -1,6 +1,7 @@
 // The pull-request comment for one environment's plan. The first line is a hidden marker so CI
 // updates the same comment on every push instead of adding a new one.
 import { countsLine, type ChangeKind, type PlanSummary, type ResourceChange } from "./plan-summary";
+import { isUnknown, type UnbindReport, type UnbindUnknown } from "./post-login-unbind";
 
 /** GitHub rejects comments over 65,536 characters; keep room for everything around the plan. */
 const PLAN_TEXT_LIMIT = 50_000;
@@ -41,6 +42,23 @@ export interface PlanCommentInput {
   commit?: string;
   /** Things the reader must know to read the plan right (for example, no state in CI). */
   notes?: string[];
+  /** What the apply takes out of the post-login flow bound now (undefined: the flow is not rewritten). */
+  unbind?: UnbindReport | UnbindUnknown;
+  /** A title for what failed, when the plan never ran (credentials, synth, Terraform missing). */
+  failure?: string;
+}
+
+function unbindLines(report: UnbindReport | UnbindUnknown): string[] {
+  if (isUnknown(report)) {
+    return ["", "> [!WARNING]", `> **Post-login flow:** ${report.error}, so what this apply unbinds is not known. \`npm run deploy\` reads it again and refuses without \`--allow-unbind\` if it cannot.`];
+  }
+  if (report.unbound.length === 0) return ["", "Post-login flow: the apply unbinds nothing that is bound now."];
+  const lines = ["", "> [!WARNING]", `> **The apply unbinds ${report.unbound.length} Action(s) from post-login** (binding \`owned\` keeps only the stack's list):`];
+  for (const b of report.unbound) lines.push(`> - \`${b.name.replace(/`/g, "'")}\` (\`${b.id}\`)${b.placedByStack ? "" : ", **not bound by this stack**"}`);
+  if (report.foreign.length > 0) {
+    lines.push("> To keep them, add them to `extraPostLoginActions`; `npm run deploy` removes Actions this stack did not bind only with `--allow-unbind`.");
+  }
+  return lines;
 }
 
 /** A code fence longer than any backtick run in the text, so the text cannot close it. */
@@ -60,7 +78,7 @@ export function planComment(input: PlanCommentInput): string {
   const lines = [commentMarker(input.stackName)];
   const title = `Plan for \`${input.environment}\` (${input.stackName})`;
   if (!summary) {
-    lines.push(`### :x: ${title}: the plan failed`, "", "Nothing was planned. The output below says why.");
+    lines.push(`### :x: ${title}: the plan failed${input.failure ? ` (${input.failure})` : ""}`, "", "Nothing was planned. The output below says why.");
   } else if (summary.changes.length === 0) {
     lines.push(`### :white_check_mark: ${title}: no changes`, "", "The tenant already matches this commit.");
   } else {
@@ -79,6 +97,7 @@ export function planComment(input: PlanCommentInput): string {
       lines.push("> `npm run deploy` refuses this plan. See the README, \"Removing or renaming the Action: two applies\".");
     }
   }
+  if (summary && input.unbind) lines.push(...unbindLines(input.unbind));
   if (summary && summary.warnings.length > 0) {
     lines.push("", "> [!WARNING]", ...summary.warnings.map((w) => `> - ${w}.`));
   }
