@@ -1,4 +1,4 @@
-// npm run plan -- <env> [--markdown <file>] [--run-url <url>] [--commit <sha>] [--no-color] [--no-lock] [--refresh-only]
+// npm run plan -- <env> [--markdown <file>] [--run-url <url>] [--commit <sha>] [--no-color] [--no-lock] [--refresh-only] [--github-output]
 // terraform init + plan in cdktf.out/stacks/auth0-<env>, then a summary, and what the apply would
 // unbind from the post-login flow bound now. --markdown writes the pull-request comment, also when
 // anything fails (before Terraform runs too), so an old comment never stands for a new commit.
@@ -10,7 +10,14 @@ import { initStack, planStack } from "./lib/stack-plan";
 import { CliError, credentialsFor, findEnvironment, parseOptions, runCommand, synthesizedStack } from "./lib/target";
 import { backendTokenEnv, findTerraform, TerraformFailed } from "./lib/terraform";
 
-const OPTIONS = { flags: ["no-color", "no-lock", "refresh-only"], values: ["markdown", "run-url", "commit"] };
+const OPTIONS = { flags: ["no-color", "no-lock", "refresh-only", "github-output"], values: ["markdown", "run-url", "commit"] };
+
+/** `changes` and `drifted` counts for later steps and jobs (GitHub Actions step outputs). */
+function writeGithubOutput(values: Record<string, number>): void {
+  const file = process.env.GITHUB_OUTPUT;
+  if (!file) throw new CliError("--github-output: GITHUB_OUTPUT is not set (it is, in a GitHub Actions step)");
+  fs.appendFileSync(file, Object.entries(values).map(([k, v]) => `${k}=${v}\n`).join(""));
+}
 
 export async function main(args: string[]): Promise<number> {
   const { positional, flags, values } = parseOptions(args, OPTIONS, "plan");
@@ -41,6 +48,7 @@ export async function main(args: string[]): Promise<number> {
     for (const w of summary.warnings) console.log(`  warning: ${w}`);
     for (const line of describeUnbinding(unbind)) console.log(line);
     if (markdown) fs.writeFileSync(markdown, planComment({ ...comment, summary, unbind, planText: text }));
+    if (flags.has("github-output")) writeGithubOutput({ changes: summary.changes.length, drifted: summary.drifted.length });
     return 0;
   } catch (err) {
     if (markdown) {

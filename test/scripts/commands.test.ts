@@ -300,6 +300,16 @@ describe("npm run plan / deploy / verify as processes", () => {
       expect(fs.readFileSync(md, "utf8")).toContain("Refresh-only plan: what changed in the tenant outside Terraform");
     });
 
+    test("--github-output hands the change and drift counts to later jobs (the apply runs only when there are changes)", async () => {
+      const out = path.join(work, "github-output");
+      fs.writeFileSync(out, "");
+      const result = await runScript("plan", ["dev", "--no-lock", "--github-output"], fakeEnv(["update"], { GITHUB_OUTPUT: out }));
+      expect(result.code).toBe(0);
+      expect(fs.readFileSync(out, "utf8")).toBe("changes=1\ndrifted=1\n");
+      const none = await runScript("plan", ["dev", "--github-output"], fakeEnv(["no-changes"], { GITHUB_OUTPUT: undefined }));
+      expect(none.stderr).toContain("error: --github-output: GITHUB_OUTPUT is not set");
+    });
+
     test("deploy --plan applies that file as is: no new plan, lock timeout, outputs", async () => {
       const saved = path.join(work, "tfplan");
       fs.writeFileSync(saved, "binary plan");
