@@ -105,7 +105,7 @@ describe("npm run plan / deploy / verify as processes", () => {
     ["plan", [], 2, "usage: npm run plan -- <environment>"],
     ["deploy", ["qa"], 2, 'unknown environment "qa"'],
     ["verify", ["dev", "prod"], 2, "npm run verify: one environment per run"],
-    ["plan", ["dev", "--colour"], 2, "npm run plan: unknown option --colour (options: --no-color, --no-lock, --refresh-only, --markdown, --run-url, --commit)"],
+    ["plan", ["dev", "--colour"], 2, "npm run plan: unknown option --colour (options: --no-color, --no-lock, --refresh-only, --github-output, --markdown, --run-url, --commit)"],
   ])("%s %j fails with exit %i", async (command, args, code, message) => {
     const result = await runScript(command, args as string[], cleanEnv(creds));
     expect(result.code).toBe(code);

@@ -12,7 +12,8 @@ jest.setTimeout(60_000);
 
 const quiet = { color: false };
 let stack: SynthesizedStack;
-const tf = findTerraform({ ...process.env, TERRAFORM_BINARY: "" });
+// An empty CLI configuration: nothing of the machine's, and no warning when it has none.
+const tf = findTerraform({ ...process.env, TERRAFORM_BINARY: "" }, { TF_CLI_CONFIG_FILE: "/dev/null" });
 // Keep Terraform's own output out of the test log.
 const terraform = { ...tf, run: tf.capture };
 
