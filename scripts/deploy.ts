@@ -10,7 +10,7 @@ import * as readline from "readline";
 import { describeChange } from "./lib/plan-comment";
 import { countsLine, type PlanSummary } from "./lib/plan-summary";
 import { checkUnbinding, describeUnbinding, isUnknown } from "./lib/post-login-unbind";
-import { applyPlan, initStack, PLAN_FILE, planStack, showPlan, type StackPlan } from "./lib/stack-plan";
+import { applyPlan, initStack, PLAN_FILE, planStack, planUnbindStep, showPlan, unreviewed, type StackPlan } from "./lib/stack-plan";
 import { CliError, credentialsFor, findEnvironment, parseOptions, runCommand, synthesizedStack } from "./lib/target";
 import { checkSynthIsCurrent } from "./lib/synth-freshness";
 import { backendTokenEnv, findTerraform, TerraformFailed } from "./lib/terraform";
@@ -25,8 +25,6 @@ async function confirm(question: string): Promise<boolean> {
 function describe(summary: PlanSummary): string[] {
   return summary.changes.map((c) => `  ${c.address}: ${describeChange(c).replace(/\*\*/g, "")}`);
 }
-
-const key = (c: { address: string; kind: string }) => `${c.address}:${c.kind}`;
 
 export async function main(args: string[]): Promise<number> {
   const { positional, flags, values } = parseOptions(args, { flags: ["auto-approve", "allow-unbind", "no-color"], values: ["plan"] }, "deploy");
@@ -57,7 +55,7 @@ export async function main(args: string[]): Promise<number> {
   for (const h of summary.hazards) console.log(`  !! ${h.code}: ${h.message}`);
   for (const w of summary.warnings) console.log(`  warning: ${w}`);
   if (savedPlan && summary.unbindFirst.length > 0) {
-    throw new CliError(`${where}: refusing to apply ${savedPlan}: it removes the bound Action, which takes two applies (${summary.unbindFirst.join(", ")} first), and a saved plan is one. Run "npm run deploy -- ${environment.name}" where it can plan both steps (README, "Removing or renaming the Action: two applies").`);
+    throw new CliError(`${where}: refusing to apply ${savedPlan}: it removes the bound Action, which takes two applies (${summary.unbindFirst.join(", ")} first), and a saved plan is one. Save step 1 alone ("npm run plan -- ${environment.name} --two-step") or run "npm run deploy -- ${environment.name}", which applies both (README, "Removing or renaming the Action: two applies").`);
   }
 
   // The flow bound now, compared with the plan (the plan alone shows a first deploy as a create).
@@ -85,22 +83,15 @@ export async function main(args: string[]): Promise<number> {
   }
 
   if (summary.unbindFirst.length > 0) {
-    // Step 1: the binding alone, so the Action is no longer bound when step 2 deletes it. -target
-    // also pulls in what the binding depends on, so step 1 must be exactly the announced change.
+    // Step 1: the binding alone, so the Action is no longer bound when step 2 deletes it.
     console.log(`\nStep 1 of 2: ${summary.unbindFirst.join(", ")}`);
-    const step1 = await planStack(tf, stack, { color, targets: summary.unbindFirst });
-    const announced = new Set(summary.changes.filter((c) => summary.unbindFirst.includes(c.address)).map(key));
-    const step1Keys = step1.summary.changes.map(key);
-    if (step1Keys.length === 0 || step1Keys.some((k) => !announced.has(k)) || [...announced].some((k) => !step1Keys.includes(k))) {
-      throw new CliError(`${where}: step 1 would apply ${step1.summary.changes.map((c) => `${c.kind} ${c.address}`).join(", ") || "nothing"}, not only the binding change it announced (${[...announced].join(", ")}); nothing applied. Run "npm run deploy -- ${environment.name}" again to review.`);
-    }
+    await planUnbindStep(tf, stack, summary, { color, where, again: `Run "npm run deploy -- ${environment.name}" again to review.` });
     await applyPlan(tf, stack, PLAN_FILE, { color });
     console.log("\nStep 2 of 2: everything else");
     const step2 = await planStack(tf, stack, { color });
-    const reviewed = new Set(summary.changes.map(key));
-    const unexpected = step2.summary.changes.filter((c) => !reviewed.has(key(c)));
+    const unexpected = unreviewed(summary, step2.summary);
     if (unexpected.length > 0) {
-      throw new CliError(`${where}: step 2 plans changes that were not in the reviewed plan (${unexpected.map((c) => `${c.kind} ${c.address}`).join(", ")}); stopped after step 1. Run "npm run deploy -- ${environment.name}" again to review.`);
+      throw new CliError(`${where}: step 2 plans changes that were not in the reviewed plan (${unexpected.join(", ")}); stopped after step 1. Run "npm run deploy -- ${environment.name}" again to review.`);
     }
   }
   try {

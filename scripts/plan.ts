@@ -1,16 +1,17 @@
-// npm run plan -- <env> [--markdown <file>] [--run-url <url>] [--commit <sha>] [--no-color] [--no-lock] [--refresh-only] [--github-output]
+// npm run plan -- <env> [--markdown <file>] [--run-url <url>] [--commit <sha>] [--no-color] [--no-lock] [--refresh-only] [--github-output] [--two-step]
 // terraform init + plan in cdktf.out/stacks/auth0-<env>, then a summary, and what the apply would
 // unbind from the post-login flow bound now. --markdown writes the pull-request comment, also when
 // anything fails (before Terraform runs too), so an old comment never stands for a new commit.
+// --two-step: when the plan removes the bound Action (two applies), the saved plan is step 1 only.
 import * as fs from "fs";
 import { planComment } from "./lib/plan-comment";
 import { countsLine } from "./lib/plan-summary";
 import { checkUnbinding, describeUnbinding } from "./lib/post-login-unbind";
-import { initStack, planStack } from "./lib/stack-plan";
+import { initStack, planStack, planUnbindStep } from "./lib/stack-plan";
 import { CliError, credentialsFor, findEnvironment, parseOptions, runCommand, synthesizedStack } from "./lib/target";
 import { backendTokenEnv, findTerraform, TerraformFailed } from "./lib/terraform";
 
-const OPTIONS = { flags: ["no-color", "no-lock", "refresh-only", "github-output"], values: ["markdown", "run-url", "commit"] };
+const OPTIONS = { flags: ["no-color", "no-lock", "refresh-only", "github-output", "two-step"], values: ["markdown", "run-url", "commit"] };
 
 /** `changes` and `drifted` counts for later steps and jobs (GitHub Actions step outputs). */
 function writeGithubOutput(values: Record<string, number>): void {
@@ -42,13 +43,21 @@ export async function main(args: string[]): Promise<number> {
     await initStack(tf, stack, { color });
     const { summary, json, text } = await planStack(tf, stack, { color, noLock: flags.has("no-lock"), refreshOnly: flags.has("refresh-only") });
     const unbind = await checkUnbinding(json, credentials);
+    let saved = summary.changes.length;
+    if (flags.has("two-step") && summary.unbindFirst.length > 0) {
+      const step1 = await planUnbindStep(tf, stack, summary, { color, noLock: flags.has("no-lock"), where: environment.stackName, again: "Plan again." });
+      saved = step1.summary.changes.length;
+      const note = `This plan removes the bound Action, which Auth0 deletes only once it is unbound: the saved plan is step 1 of 2 (${summary.unbindFirst.join(", ")} only). Once it is applied, deploy again for step 2 (the rest).`;
+      console.log(note);
+      comment.notes.push(note);
+    }
     console.log(`\n${environment.stackName}: ${countsLine(summary)}`);
     if (flags.has("refresh-only")) console.log(summary.drifted.length === 0 ? "  no drift" : summary.drifted.map((c) => `  drifted: ${c.address}`).join("\n"));
     for (const h of summary.hazards) console.log(`  !! ${h.code}: ${h.message}`);
     for (const w of summary.warnings) console.log(`  warning: ${w}`);
     for (const line of describeUnbinding(unbind)) console.log(line);
     if (markdown) fs.writeFileSync(markdown, planComment({ ...comment, summary, unbind, planText: text }));
-    if (flags.has("github-output")) writeGithubOutput({ changes: summary.changes.length, drifted: summary.drifted.length });
+    if (flags.has("github-output")) writeGithubOutput({ changes: saved, drifted: summary.drifted.length });
     return 0;
   } catch (err) {
     if (markdown) {

@@ -1,6 +1,6 @@
 // terraform init, plan -out and apply in one synthesized stack, and what that plan does.
 import { summarizePlan, type PlanSummary } from "./plan-summary";
-import type { SynthesizedStack } from "./target";
+import { CliError, type SynthesizedStack } from "./target";
 import type { Terraform } from "./terraform";
 
 export const PLAN_FILE = "tfplan";
@@ -48,4 +48,29 @@ export async function showPlan(tf: Terraform, stack: SynthesizedStack, file: str
 /** Applies exactly a saved plan, waiting for the state lock rather than failing at once. */
 export async function applyPlan(tf: Terraform, stack: SynthesizedStack, file: string, options: { color: boolean }): Promise<void> {
   await tf.run(stack.dir, ["apply", "-input=false", `-lock-timeout=${LOCK_TIMEOUT}`, ...(options.color ? [] : ["-no-color"]), file]);
+}
+
+const key = (c: { address: string; kind: string }) => `${c.address}:${c.kind}`;
+
+/**
+ * Step 1 of a removal of the bound Action: the binding alone (-target). -target also pulls in what
+ * the binding depends on, so the step-1 plan must be exactly the binding change the full plan
+ * announced; anything more is refused before it is applied. Leaves the step-1 plan in PLAN_FILE.
+ */
+export async function planUnbindStep(tf: Terraform, stack: SynthesizedStack, full: PlanSummary, options: PlanOptions & { where: string; again: string }): Promise<StackPlan> {
+  const step1 = await planStack(tf, stack, { ...options, targets: full.unbindFirst });
+  const announced = new Set(full.changes.filter((c) => full.unbindFirst.includes(c.address)).map(key));
+  const planned = step1.summary.changes.map(key);
+  if (planned.length === 0 || planned.some((k) => !announced.has(k)) || [...announced].some((k) => !planned.includes(k))) {
+    throw new CliError(
+      `${options.where}: step 1 would apply ${step1.summary.changes.map((c) => `${c.kind} ${c.address}`).join(", ") || "nothing"}, not only the binding change it announced (${[...announced].join(", ")}); nothing applied. ${options.again}`,
+    );
+  }
+  return step1;
+}
+
+/** The changes of `next` that the reviewed plan did not contain. */
+export function unreviewed(reviewed: PlanSummary, next: PlanSummary): string[] {
+  const known = new Set(reviewed.changes.map(key));
+  return next.changes.filter((c) => !known.has(key(c))).map((c) => `${c.kind} ${c.address}`);
 }

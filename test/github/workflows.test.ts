@@ -249,7 +249,7 @@ describe("deploys: prod approves a plan, then exactly that plan is applied", () 
   test("the plan job: read-only credentials, no lock, the plan in the run summary, sealed and kept one day", () => {
     expect(plan.environment).toBe("auth0-${{ inputs.environment }}-plan");
     expect(refs(plan, "secrets").sort()).toEqual(["AUTH0_CLIENT_ID", "AUTH0_CLIENT_SECRET", "AUTH0_DOMAIN", "TF_PLAN_TOKEN"]);
-    expect(step(plan, "terraform plan").run).toBe('npm run plan -- "$ENVIRONMENT" --no-color --no-lock --github-output --markdown plan.md --run-url "$RUN_URL" --commit "$GITHUB_SHA"');
+    expect(step(plan, "terraform plan").run).toBe('npm run plan -- "$ENVIRONMENT" --no-color --no-lock --two-step --github-output --markdown plan.md --run-url "$RUN_URL" --commit "$GITHUB_SHA"');
     expect(step(plan, "The plan, for the approver").run).toContain('cat plan.md >> "$GITHUB_STEP_SUMMARY"');
     const seal = step(plan, "Seal the plan for the apply job");
     expect(seal.env).toEqual({ PLAN_PUBLIC_KEY: "${{ vars.PLAN_PUBLIC_KEY }}", ENVIRONMENT: "${{ inputs.environment }}" });

@@ -105,7 +105,7 @@ describe("npm run plan / deploy / verify as processes", () => {
     ["plan", [], 2, "usage: npm run plan -- <environment>"],
     ["deploy", ["qa"], 2, 'unknown environment "qa"'],
     ["verify", ["dev", "prod"], 2, "npm run verify: one environment per run"],
-    ["plan", ["dev", "--colour"], 2, "npm run plan: unknown option --colour (options: --no-color, --no-lock, --refresh-only, --github-output, --markdown, --run-url, --commit)"],
+    ["plan", ["dev", "--colour"], 2, "npm run plan: unknown option --colour (options: --no-color, --no-lock, --refresh-only, --github-output, --two-step, --markdown, --run-url, --commit)"],
   ])("%s %j fails with exit %i", async (command, args, code, message) => {
     const result = await runScript(command, args as string[], cleanEnv(creds));
     expect(result.code).toBe(code);
@@ -329,7 +329,29 @@ describe("npm run plan / deploy / verify as processes", () => {
       expect(missing.stderr).toContain("nope: no such file");
       const removal = await runScript("deploy", ["dev", "--plan", saved, "--auto-approve"], fakeEnv(["remove-bound-action"]));
       expect(removal.code).toBe(1);
-      expect(removal.stderr).toContain("it removes the bound Action, which takes two applies (auth0_trigger_actions.post_login_binding first), and a saved plan is one.");
+      expect(removal.stderr).toContain('it removes the bound Action, which takes two applies (auth0_trigger_actions.post_login_binding first), and a saved plan is one. Save step 1 alone ("npm run plan -- dev --two-step")');
+    });
+
+    test("plan --two-step saves step 1 of a removal (the binding alone, checked) for the apply job; the next run plans step 2", async () => {
+      const { step1, full } = removalSteps();
+      const out = path.join(work, "github-output");
+      const md = path.join(work, "plan.md");
+      fs.writeFileSync(out, "");
+      const result = await runScript("plan", ["dev", "--no-lock", "--two-step", "--github-output", "--markdown", md], fakeEnv([], { FAKE_TF_PLANS: [full, step1].join(","), GITHUB_OUTPUT: out }));
+      expect(result.stderr).toBe("");
+      expect(result.code).toBe(0);
+      expect(calls().filter((c) => c.startsWith("plan"))).toEqual(["plan -input=false -lock=false -out=tfplan", "plan -input=false -lock=false -out=tfplan -target=auth0_trigger_actions.post_login_binding"]);
+      expect(fs.readFileSync(out, "utf8")).toBe("changes=1\ndrifted=0\n");
+      expect(fs.readFileSync(md, "utf8")).toContain("> This plan removes the bound Action, which Auth0 deletes only once it is unbound: the saved plan is step 1 of 2 (auth0_trigger_actions.post_login_binding only).");
+      // The saved step-1 plan is what deploy --plan then applies: a binding update alone.
+      const saved = path.join(work, "tfplan");
+      fs.writeFileSync(saved, "binary plan");
+      const apply = await runScript("deploy", ["dev", "--plan", saved, "--auto-approve"], fakeEnv([], { FAKE_TF_PLANS: step1 }));
+      expect(apply.stderr).toBe("");
+      expect(apply.code).toBe(0);
+      const pulledIn = await runScript("plan", ["dev", "--two-step"], fakeEnv([], { FAKE_TF_PLANS: [full, full].join(",") }));
+      expect(pulledIn.code).toBe(1);
+      expect(pulledIn.stderr).toContain("not only the binding change it announced");
     });
   });
 
