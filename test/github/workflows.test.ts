@@ -134,7 +134,7 @@ describe("secrets reach only the steps that use them", () => {
 
   test("jobs with credentials install without lifecycle scripts, then generate the bindings explicitly, before any credential", () => {
     const credentialed = stepJobs.filter(({ job }) => secretSteps(job).length > 0);
-    expect(credentialed.map((j) => j.where).sort()).toEqual(["deploy-environment.yml:apply", "deploy-environment.yml:plan", "drift.yml:check", "pull-request.yml:plan"]);
+    expect(credentialed.map((j) => j.where).sort()).toEqual(["deploy-environment.yml:apply", "deploy-environment.yml:plan", "deploy-environment.yml:verify", "drift.yml:check", "pull-request.yml:plan"]);
     for (const { where, job } of credentialed) {
       const runs = job.steps!.map((s) => s.run ?? "");
       const install = runs.findIndex((r) => r.startsWith("npm ci"));
@@ -278,7 +278,15 @@ describe("deploys: prod approves a plan, then exactly that plan is applied", () 
     expect(apply.steps!.some((s) => /npm run plan|terraform (plan|apply)/.test(s.run ?? ""))).toBe(false);
     expect(refs(deploy.env, "secrets").sort()).toEqual(["AUTH0_CLIENT_ID", "AUTH0_CLIENT_SECRET", "AUTH0_DOMAIN", "TF_API_TOKEN"]);
     expect(apply.steps!.find((s) => s.id === "aws")!.with!["role-to-assume"]).toBe("${{ vars.AWS_DEPLOY_ROLE_ARN }}");
-    expect(step(apply, "Verify the tenant matches the synth").run).toBe('npm run verify -- "$ENVIRONMENT"');
+  });
+
+  test("then the tenant is verified with the read-only credentials, in a job of its own", () => {
+    const verify = one.jobs.verify;
+    expect(verify.needs).toEqual(["plan", "apply"]);
+    expect(verify.environment).toBe("auth0-${{ inputs.environment }}-plan");
+    expect(verify.permissions).toEqual({ contents: "read" });
+    expect(secretSteps(verify).map((s) => s.run)).toEqual(['npm run verify -- "$ENVIRONMENT"']);
+    expect(apply.steps!.some((s) => /npm run verify/.test(s.run ?? ""))).toBe(false);
   });
 
   test("the apply waits for the state lock (npm run deploy applies with -lock-timeout), plans never take it", () => {
