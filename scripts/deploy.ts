@@ -1,13 +1,19 @@
-// npm run deploy -- <env> [--auto-approve] [--no-color]
-// Plans, shows what will change, applies exactly that saved plan. Refuses a synth older than the
-// Action's sources, and a plan that would hit Auth0's 409 on deleting a bound Action; a plan
-// that removes the bound Action is applied in two steps (binding first), as Auth0 requires.
+// npm run deploy -- <env> [--auto-approve] [--allow-unbind] [--plan <saved plan>] [--no-color]
+// Plans, shows what will change, applies exactly that saved plan (or, with --plan, a plan saved
+// earlier, as CI's apply job does). Refuses a synth older than the Action's sources, a plan that
+// would hit Auth0's 409 on deleting a bound Action, and, without --allow-unbind, a plan that
+// unbinds post-login Actions this stack did not bind. A plan that removes the bound Action is
+// applied in two steps (binding first), as Auth0 requires.
+import * as fs from "fs";
+import * as path from "path";
 import * as readline from "readline";
+import { describeChange } from "./lib/plan-comment";
 import { countsLine, type PlanSummary } from "./lib/plan-summary";
-import { initStack, PLAN_FILE, planStack } from "./lib/stack-plan";
+import { checkUnbinding, describeUnbinding, isUnknown } from "./lib/post-login-unbind";
+import { applyPlan, initStack, PLAN_FILE, planStack, planUnbindStep, showPlan, unreviewed, type StackPlan } from "./lib/stack-plan";
 import { CliError, credentialsFor, findEnvironment, parseOptions, runCommand, synthesizedStack } from "./lib/target";
 import { checkSynthIsCurrent } from "./lib/synth-freshness";
-import { findTerraform } from "./lib/terraform";
+import { backendTokenEnv, findTerraform, TerraformFailed } from "./lib/terraform";
 
 async function confirm(question: string): Promise<boolean> {
   const rl = readline.createInterface({ input: process.stdin, output: process.stdout });
@@ -17,37 +23,59 @@ async function confirm(question: string): Promise<boolean> {
 }
 
 function describe(summary: PlanSummary): string[] {
-  return summary.changes.map((c) => `  ${c.kind.padEnd(8)} ${c.address}`);
+  return summary.changes.map((c) => `  ${c.address}: ${describeChange(c).replace(/\*\*/g, "")}`);
 }
 
 export async function main(args: string[]): Promise<number> {
-  const { positional, flags } = parseOptions(args, { flags: ["auto-approve", "no-color"], values: [] }, "deploy");
+  const { positional, flags, values } = parseOptions(args, { flags: ["auto-approve", "allow-unbind", "no-color"], values: ["plan"] }, "deploy");
   if (positional.length > 1) throw new CliError("npm run deploy: one environment per run (the provider reads process-wide AUTH0_* variables)", 2);
   const environment = findEnvironment(positional[0], "deploy");
-  credentialsFor(environment);
+  const credentials = credentialsFor(environment);
   const stack = synthesizedStack(environment);
+  const where = environment.stackName;
   if (environment.backend.type === "local" && process.env.CI) {
-    throw new CliError(`${environment.stackName} uses the local backend: state written in CI is lost when the job ends, and the next deploy would create everything again. Configure an s3 or cloud backend for "${environment.name}" in stacks/environments.ts (README, "Running it in CI").`);
+    throw new CliError(`${where} uses the local backend: state written in CI is lost when the job ends, and the next deploy would create everything again. Configure an s3 or cloud backend for "${environment.name}" in stacks/environments.ts (README, "Running it in CI").`);
   }
-  checkSynthIsCurrent(stack, environment.stackName);
-  const tf = findTerraform();
+  checkSynthIsCurrent(stack, where);
+  const savedPlan = values.get("plan");
+  if (savedPlan !== undefined && !fs.existsSync(savedPlan)) throw new CliError(`${where}: --plan ${savedPlan}: no such file (a saved plan from "terraform plan -out" or "npm run plan")`);
+  const tf = findTerraform(process.env, backendTokenEnv(environment));
   const color = !flags.has("no-color") && !process.env.CI;
-  const colorArgs = color ? [] : ["-no-color"];
 
   await initStack(tf, stack, { color });
-  const first = await planStack(tf, stack, { color });
+  const first: StackPlan = savedPlan ? await showPlan(tf, stack, path.resolve(savedPlan)) : await planStack(tf, stack, { color });
   const { summary } = first;
-  console.log(`\n${environment.stackName} (${environment.tenant}): ${countsLine(summary)}`);
+  console.log(`\n${where} (${environment.tenant}): ${countsLine(summary)}`);
   if (summary.changes.length === 0) return 0;
   console.log(describe(summary).join("\n"));
   const replaced = summary.hazards.filter((h) => h.code === "bound_action_replaced");
   if (replaced.length > 0) {
-    throw new CliError(`${environment.stackName}: refusing to apply: the plan ${replaced.map((h) => h.message).join("; ")}. See README, "Removing or renaming the Action: two applies".`);
+    throw new CliError(`${where}: refusing to apply: the plan ${replaced.map((h) => h.message).join("; ")}. See README, "Removing or renaming the Action: two applies".`);
   }
   for (const h of summary.hazards) console.log(`  !! ${h.code}: ${h.message}`);
+  for (const w of summary.warnings) console.log(`  warning: ${w}`);
+  if (savedPlan && summary.unbindFirst.length > 0) {
+    throw new CliError(`${where}: refusing to apply ${savedPlan}: it removes the bound Action, which takes two applies (${summary.unbindFirst.join(", ")} first), and a saved plan is one. Save step 1 alone ("npm run plan -- ${environment.name} --two-step") or run "npm run deploy -- ${environment.name}", which applies both (README, "Removing or renaming the Action: two applies").`);
+  }
+
+  // The flow bound now, compared with the plan (the plan alone shows a first deploy as a create).
+  const unbind = await checkUnbinding(first.json, credentials);
+  for (const line of describeUnbinding(unbind)) console.log(line);
+  if (!flags.has("allow-unbind")) {
+    if (isUnknown(unbind)) {
+      throw new CliError(`${where}: refusing to apply: this plan rewrites the post-login flow and ${unbind.error}. Give the credentials read:actions, or pass --allow-unbind to apply without knowing what it unbinds.`);
+    }
+    if (unbind && unbind.foreign.length > 0) {
+      const names = unbind.foreign.map((b) => `"${b.name}" (${b.id})`).join(", ");
+      throw new CliError(
+        `${where}: refusing to apply: it would unbind ${unbind.foreign.length} post-login Action(s) this stack did not bind: ${names}. ` +
+          `To keep them, add them to extraPostLoginActions for "${environment.name}" in stacks/environments.ts; to remove them, run again with --allow-unbind (README, "The post-login trigger: who owns it").`,
+      );
+    }
+  }
 
   if (!flags.has("auto-approve")) {
-    if (!process.stdin.isTTY) throw new CliError(`${environment.stackName}: not a terminal, so nothing to confirm with: pass --auto-approve to apply this plan`);
+    if (!process.stdin.isTTY) throw new CliError(`${where}: not a terminal, so nothing to confirm with: pass --auto-approve to apply this plan`);
     if (!(await confirm(`Apply these changes to ${environment.tenant}? Only "yes" applies: `))) {
       console.log("Not applied.");
       return 1;
@@ -57,18 +85,24 @@ export async function main(args: string[]): Promise<number> {
   if (summary.unbindFirst.length > 0) {
     // Step 1: the binding alone, so the Action is no longer bound when step 2 deletes it.
     console.log(`\nStep 1 of 2: ${summary.unbindFirst.join(", ")}`);
-    const step1 = await planStack(tf, stack, { color, targets: summary.unbindFirst });
-    await tf.run(stack.dir, ["apply", "-input=false", ...colorArgs, PLAN_FILE]);
+    await planUnbindStep(tf, stack, summary, { color, where, again: `Run "npm run deploy -- ${environment.name}" again to review.` });
+    await applyPlan(tf, stack, PLAN_FILE, { color });
     console.log("\nStep 2 of 2: everything else");
     const step2 = await planStack(tf, stack, { color });
-    const reviewed = new Set(summary.changes.map((c) => `${c.address}:${c.kind}`));
-    const unexpected = step2.summary.changes.filter((c) => !reviewed.has(`${c.address}:${c.kind}`));
-    if (unexpected.length > 0 || step1.summary.changes.length === 0) {
-      throw new CliError(`${environment.stackName}: step 2 plans changes that were not in the reviewed plan (${unexpected.map((c) => `${c.kind} ${c.address}`).join(", ") || "step 1 changed nothing"}); stopped after step 1. Run "npm run deploy -- ${environment.name}" again to review.`);
+    const unexpected = unreviewed(summary, step2.summary);
+    if (unexpected.length > 0) {
+      throw new CliError(`${where}: step 2 plans changes that were not in the reviewed plan (${unexpected.join(", ")}); stopped after step 1. Run "npm run deploy -- ${environment.name}" again to review.`);
     }
   }
-  await tf.run(stack.dir, ["apply", "-input=false", ...colorArgs, PLAN_FILE]);
-  await tf.run(stack.dir, ["output", ...colorArgs]);
+  try {
+    await applyPlan(tf, stack, savedPlan ? path.resolve(savedPlan) : PLAN_FILE, { color });
+  } catch (err) {
+    if (savedPlan && err instanceof TerraformFailed && /saved plan is stale/i.test(err.output)) {
+      throw new CliError(`${where}: the state changed since ${savedPlan} was planned (another apply ran): nothing applied. Plan again and review the new plan.`);
+    }
+    throw err;
+  }
+  await tf.run(stack.dir, ["output", ...(color ? [] : ["-no-color"])]);
   return 0;
 }
 

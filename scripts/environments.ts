@@ -1,21 +1,26 @@
-// npm run --silent environments -- [--github-matrix]
+// npm run --silent environments -- [--github-matrix [--pull-request]]
 // Lists the configured environments in promotion order. --github-matrix prints the JSON the
 // workflows turn into a job matrix, so CI follows stacks/environments.ts instead of a copy.
+// --pull-request leaves out production, the last environment: unreviewed code never runs with
+// its credentials; it is planned after merge, and that plan is what its reviewers approve.
 import { resolveEnvironments } from "../stacks/config";
 import { environments } from "../stacks/environments";
 import { parseOptions, runCommand } from "./lib/target";
 
-export function githubMatrix(): Array<{ name: string; stack: string; backend: string }> {
-  return resolveEnvironments(environments).map((e) => ({ name: e.name, stack: e.stackName, backend: e.backend.type }));
+export function githubMatrix(options: { pullRequest?: boolean } = {}, configured = resolveEnvironments(environments)): Array<{ name: string; stack: string; backend: string }> {
+  const list = options.pullRequest ? configured.slice(0, -1) : configured;
+  return list.map((e) => ({ name: e.name, stack: e.stackName, backend: e.backend.type }));
 }
 
 export async function main(args: string[]): Promise<number> {
-  const { flags } = parseOptions(args, { flags: ["github-matrix"], values: [] }, "environments");
+  const { flags } = parseOptions(args, { flags: ["github-matrix", "pull-request"], values: [] }, "environments");
   if (flags.has("github-matrix")) {
-    console.log(JSON.stringify(githubMatrix()));
+    console.log(JSON.stringify(githubMatrix({ pullRequest: flags.has("pull-request") })));
   } else {
-    for (const e of resolveEnvironments(environments)) {
-      console.log(`${e.name.padEnd(12)} ${e.stackName.padEnd(18)} ${e.tenant}${e.domain ? ` (${e.domain})` : ""}, backend ${e.backend.type}, binding ${e.binding}${e.policy.reportOnly ? ", report-only" : ""}`);
+    const all = resolveEnvironments(environments);
+    for (const e of all) {
+      const last = e === all.at(-1);
+      console.log(`${e.name.padEnd(12)} ${e.stackName.padEnd(18)} ${e.tenant}${e.domain ? ` (${e.domain})` : ""}, backend ${e.backend.type}, binding ${e.binding}${e.policy.reportOnly ? ", report-only" : ""}${last ? ", production (not planned on pull requests)" : ""}`);
     }
   }
   return 0;

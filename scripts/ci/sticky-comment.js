@@ -1,5 +1,7 @@
 // Used by the pull-request workflow (actions/github-script): creates the one comment that starts
 // with `marker`, or updates it in place, so each environment keeps a single, current plan comment.
+const fs = require("fs");
+
 async function upsertComment({ github, context, marker, body }) {
   if (!body.startsWith(marker)) throw new Error(`the comment body must start with its marker ${marker}`);
   const { owner, repo } = context.repo;
@@ -15,4 +17,28 @@ async function upsertComment({ github, context, marker, body }) {
   return "created";
 }
 
-module.exports = { upsertComment };
+function planMarker(stack) {
+  return `<!-- auth0-account-linking plan: ${stack} -->`;
+}
+
+/**
+ * The plan job's comment (`file`, written by `npm run plan --markdown`), or, when the job failed
+ * before writing one (install, synth download, a crash), a failure notice: the comment for an
+ * older commit is replaced either way and never stands for this one.
+ */
+async function commentPlan({ github, context, stack, file, runUrl, commit }) {
+  const marker = planMarker(stack);
+  const written = file && fs.existsSync(file) ? fs.readFileSync(file, "utf8") : "";
+  const body = written.startsWith(marker)
+    ? written
+    : [
+        marker,
+        `### :x: Plan for \`${stack}\`: the plan job failed before it could plan`,
+        "",
+        `Nothing was planned for commit ${String(commit || "").slice(0, 12)}. The [CI run](${runUrl}) says why.`,
+        "",
+      ].join("\n");
+  return upsertComment({ github, context, marker, body });
+}
+
+module.exports = { upsertComment, commentPlan, planMarker };

@@ -1,6 +1,7 @@
 // The pull-request comment for one environment's plan. The first line is a hidden marker so CI
 // updates the same comment on every push instead of adding a new one.
-import { countsLine, type ChangeKind, type PlanSummary } from "./plan-summary";
+import { countsLine, type ChangeKind, type PlanSummary, type ResourceChange } from "./plan-summary";
+import { isUnknown, type UnbindReport, type UnbindUnknown } from "./post-login-unbind";
 
 /** GitHub rejects comments over 65,536 characters; keep room for everything around the plan. */
 const PLAN_TEXT_LIMIT = 50_000;
@@ -10,9 +11,20 @@ const VERB: Record<ChangeKind, string> = {
   update: "update in place",
   delete: "**destroy**",
   replace: "**replace** (destroy, then create)",
+  forget: "forget (stays in the tenant, no longer managed by this stack)",
   read: "read",
   "no-op": "no change",
+  unknown: "**not understood**: read the full plan",
 };
+
+/** What happens to one resource, in the words of Terraform's plan. */
+export function describeChange(c: ResourceChange): string {
+  const steps: string[] = [];
+  if (c.importId !== undefined) steps.push(`import (id \`${c.importId}\`)`);
+  if (c.movedFrom !== undefined) steps.push(`moved from \`${c.movedFrom}\``);
+  if (c.kind !== "no-op" || steps.length === 0) steps.push(c.kind === "unknown" ? `${VERB.unknown} (${(c.actions ?? []).join(", ")})` : VERB[c.kind]);
+  return steps.join(", then ");
+}
 
 export function commentMarker(stackName: string): string {
   return `<!-- auth0-account-linking plan: ${stackName} -->`;
@@ -30,6 +42,23 @@ export interface PlanCommentInput {
   commit?: string;
   /** Things the reader must know to read the plan right (for example, no state in CI). */
   notes?: string[];
+  /** What the apply takes out of the post-login flow bound now (undefined: the flow is not rewritten). */
+  unbind?: UnbindReport | UnbindUnknown;
+  /** A title for what failed, when the plan never ran (credentials, synth, Terraform missing). */
+  failure?: string;
+}
+
+function unbindLines(report: UnbindReport | UnbindUnknown): string[] {
+  if (isUnknown(report)) {
+    return ["", "> [!WARNING]", `> **Post-login flow:** ${report.error}, so what this apply unbinds is not known. \`npm run deploy\` reads it again and refuses without \`--allow-unbind\` if it cannot.`];
+  }
+  if (report.unbound.length === 0) return ["", "Post-login flow: the apply unbinds nothing that is bound now."];
+  const lines = ["", "> [!WARNING]", `> **The apply unbinds ${report.unbound.length} Action(s) from post-login** (binding \`owned\` keeps only the stack's list):`];
+  for (const b of report.unbound) lines.push(`> - \`${b.name.replace(/`/g, "'")}\` (\`${b.id}\`)${b.placedByStack ? "" : ", **not bound by this stack**"}`);
+  if (report.foreign.length > 0) {
+    lines.push("> To keep them, add them to `extraPostLoginActions`; `npm run deploy` removes Actions this stack did not bind only with `--allow-unbind`.");
+  }
+  return lines;
 }
 
 /** A code fence longer than any backtick run in the text, so the text cannot close it. */
@@ -49,7 +78,7 @@ export function planComment(input: PlanCommentInput): string {
   const lines = [commentMarker(input.stackName)];
   const title = `Plan for \`${input.environment}\` (${input.stackName})`;
   if (!summary) {
-    lines.push(`### :x: ${title}: the plan failed`, "", "Nothing was planned. The output below says why.");
+    lines.push(`### :x: ${title}: the plan failed${input.failure ? ` (${input.failure})` : ""}`, "", "Nothing was planned. The output below says why.");
   } else if (summary.changes.length === 0) {
     lines.push(`### :white_check_mark: ${title}: no changes`, "", "The tenant already matches this commit.");
   } else {
@@ -68,9 +97,13 @@ export function planComment(input: PlanCommentInput): string {
       lines.push("> `npm run deploy` refuses this plan. See the README, \"Removing or renaming the Action: two applies\".");
     }
   }
+  if (summary && input.unbind) lines.push(...unbindLines(input.unbind));
+  if (summary && summary.warnings.length > 0) {
+    lines.push("", "> [!WARNING]", ...summary.warnings.map((w) => `> - ${w}.`));
+  }
   if (summary && summary.changes.length > 0) {
     lines.push("", "| Resource | Change |", "| --- | --- |");
-    for (const c of summary.changes) lines.push(`| \`${c.address}\` | ${VERB[c.kind]} |`);
+    for (const c of summary.changes) lines.push(`| \`${c.address}\` | ${describeChange(c).replace(/\|/g, "\\|")} |`);
   }
   if (summary && summary.drifted.length > 0) {
     lines.push("", `Changed in the tenant outside Terraform since the last apply (this plan puts them back): ${summary.drifted.map((c) => `\`${c.address}\``).join(", ")}.`);

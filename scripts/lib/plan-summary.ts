@@ -1,8 +1,10 @@
 // Reads `terraform show -json <planfile>` and says what the plan does to the tenant: counts as
-// Terraform prints them, one line per resource, and the changes that break Auth0's rules (the 409
-// on deleting a bound Action, a post-login flow emptied or rebuilt). Pure: no I/O.
+// Terraform prints them (imports, moves and forgets included), one line per resource, and the
+// changes that break Auth0's rules (the 409 on deleting a bound Action, a post-login flow emptied
+// or rebuilt). Pure: no I/O.
 
-export type ChangeKind = "create" | "update" | "delete" | "replace" | "read" | "no-op";
+/** "forget" is `removed { lifecycle { destroy = false } }`; "unknown" is an action this code does not know yet. */
+export type ChangeKind = "create" | "update" | "delete" | "replace" | "forget" | "read" | "no-op" | "unknown";
 
 export interface ResourceChange {
   address: string;
@@ -10,6 +12,12 @@ export interface ResourceChange {
   kind: ChangeKind;
   /** Attributes that force the replacement, when Terraform says. */
   replacePaths: string[];
+  /** Set when the plan imports this object (import block or `terraform plan -generate-config-out`). */
+  importId?: string;
+  /** The address this object had in state before a `moved` block. */
+  movedFrom?: string;
+  /** The raw actions, kept for "unknown". */
+  actions?: string[];
 }
 
 export interface Hazard {
@@ -22,6 +30,11 @@ export interface PlanSummary {
   add: number;
   change: number;
   destroy: number;
+  import: number;
+  move: number;
+  forget: number;
+  /** Things in the plan this code could not interpret (read the full plan). */
+  warnings: string[];
   changes: ResourceChange[];
   /** Resources Terraform found changed outside Terraform (dashboard edits, other tools). */
   drifted: ResourceChange[];
@@ -36,7 +49,8 @@ interface RawChange {
   address?: unknown;
   type?: unknown;
   mode?: unknown;
-  change?: { actions?: unknown; replace_paths?: unknown };
+  previous_address?: unknown;
+  change?: { actions?: unknown; replace_paths?: unknown; importing?: { id?: unknown } | null };
 }
 
 export class PlanFormatError extends Error {}
@@ -45,8 +59,10 @@ function kindOf(actions: unknown, address: string): ChangeKind {
   if (!Array.isArray(actions)) throw new PlanFormatError(`${address}: change.actions is not a list`);
   const has = (a: string) => actions.includes(a);
   if (has("delete") && has("create")) return "replace";
-  for (const kind of ["create", "update", "delete", "read", "no-op"] as const) if (has(kind)) return kind;
-  throw new PlanFormatError(`${address}: unknown change actions ${JSON.stringify(actions)}`);
+  if (actions.length !== 1) return "unknown";
+  for (const kind of ["create", "update", "delete", "forget", "read", "no-op"] as const) if (has(kind)) return kind;
+  // A newer Terraform may add actions: say so instead of failing the whole plan.
+  return "unknown";
 }
 
 function readChanges(list: unknown, field: string): ResourceChange[] {
@@ -58,13 +74,19 @@ function readChanges(list: unknown, field: string): ResourceChange[] {
       const address = String(raw.address ?? "");
       if (!address || typeof raw.type !== "string") throw new PlanFormatError(`${field}: an entry has no address or type`);
       const paths = Array.isArray(raw.change?.replace_paths) ? (raw.change!.replace_paths as unknown[]) : [];
-      return {
-        address,
-        type: raw.type,
-        kind: kindOf(raw.change?.actions, address),
-        replacePaths: paths.map((p) => (Array.isArray(p) ? p.join(".") : String(p))),
-      };
+      const kind = kindOf(raw.change?.actions, address);
+      const change: ResourceChange = { address, type: raw.type, kind, replacePaths: paths.map((p) => (Array.isArray(p) ? p.join(".") : String(p))) };
+      const importing = raw.change?.importing;
+      if (importing && typeof importing === "object") change.importId = String(importing.id ?? "");
+      if (typeof raw.previous_address === "string" && raw.previous_address !== address) change.movedFrom = raw.previous_address;
+      if (kind === "unknown") change.actions = (raw.change!.actions as unknown[]).map(String);
+      return change;
     });
+}
+
+/** A change the reader must see: anything but a plain no-op or data read. */
+function matters(c: ResourceChange): boolean {
+  return (c.kind !== "no-op" && c.kind !== "read") || c.importId !== undefined || c.movedFrom !== undefined;
 }
 
 export function summarizePlan(plan: unknown): PlanSummary {
@@ -73,7 +95,7 @@ export function summarizePlan(plan: unknown): PlanSummary {
   }
   const raw = plan as { resource_changes?: unknown; resource_drift?: unknown };
   const all = readChanges(raw.resource_changes, "resource_changes");
-  const changes = all.filter((c) => c.kind !== "no-op" && c.kind !== "read");
+  const changes = all.filter(matters);
   const drifted = readChanges(raw.resource_drift, "resource_drift").filter((c) => c.kind !== "no-op" && c.kind !== "read");
   const count = (...kinds: ChangeKind[]) => changes.filter((c) => kinds.includes(c.kind)).length;
 
@@ -122,6 +144,12 @@ export function summarizePlan(plan: unknown): PlanSummary {
     add: count("create", "replace"),
     change: count("update"),
     destroy: count("delete", "replace"),
+    import: changes.filter((c) => c.importId !== undefined).length,
+    move: changes.filter((c) => c.movedFrom !== undefined).length,
+    forget: count("forget"),
+    warnings: changes
+      .filter((c) => c.kind === "unknown")
+      .map((c) => `${c.address}: Terraform plans actions ${JSON.stringify(c.actions)}, which this summary does not know; read the full plan before applying`),
     changes,
     drifted,
     hazards,
@@ -129,7 +157,14 @@ export function summarizePlan(plan: unknown): PlanSummary {
   };
 }
 
+/** Terraform's own "Plan:" line, plus the forgets and moves it leaves out. */
 export function countsLine(summary: PlanSummary): string {
   if (summary.changes.length === 0) return "no changes";
-  return `${summary.add} to add, ${summary.change} to change, ${summary.destroy} to destroy`;
+  const parts = [`${summary.add} to add, ${summary.change} to change, ${summary.destroy} to destroy`];
+  if (summary.import > 0) parts.unshift(`${summary.import} to import`);
+  if (summary.forget > 0) parts.push(`${summary.forget} to forget`);
+  if (summary.move > 0) parts.push(`${summary.move} moved`);
+  const unknown = summary.changes.filter((c) => c.kind === "unknown").length;
+  if (unknown > 0) parts.push(`${unknown} not understood`);
+  return parts.join(", ");
 }

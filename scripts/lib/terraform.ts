@@ -1,6 +1,7 @@
 // Runs Terraform in a synthesized stack directory. Output is shown as it comes and kept, so a
 // failure can be reported (for example in the pull-request comment).
 import { spawn, spawnSync } from "child_process";
+import type { ResolvedEnvironment } from "../../stacks/config";
 import { CliError } from "./target";
 
 export const MINIMUM_TERRAFORM = [1, 11] as const;
@@ -20,12 +21,24 @@ export interface Terraform {
   capture(dir: string, args: string[]): Promise<string>;
 }
 
-function childEnv(): NodeJS.ProcessEnv {
-  return { CHECKPOINT_DISABLE: "1", ...process.env, ...(process.env.CI ? { TF_IN_AUTOMATION: "1" } : {}) };
+function childEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  return { CHECKPOINT_DISABLE: "1", ...process.env, ...(process.env.CI ? { TF_IN_AUTOMATION: "1" } : {}), ...extra };
+}
+
+/**
+ * Terraform reads an HCP Terraform (or Terraform Enterprise) token from TF_TOKEN_<hostname>, with
+ * dots as "_" and hyphens as "__". CI cannot name a variable after a hostname that lives in
+ * stacks/environments.ts, so it passes TF_CLOUD_TOKEN and this names it for the backend's host.
+ */
+export function backendTokenEnv(environment: ResolvedEnvironment, env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const token = env.TF_CLOUD_TOKEN?.trim();
+  if (!token || environment.backend.type !== "cloud") return {};
+  const hostname = (environment.backend.hostname ?? "app.terraform.io").toLowerCase();
+  return { [`TF_TOKEN_${hostname.replace(/-/g, "__").replace(/\./g, "_")}`]: token };
 }
 
 /** Finds Terraform (TERRAFORM_BINARY or `terraform` on PATH) and checks its version. */
-export function findTerraform(env: NodeJS.ProcessEnv = process.env): Terraform {
+export function findTerraform(env: NodeJS.ProcessEnv = process.env, extraEnv: NodeJS.ProcessEnv = {}): Terraform {
   const bin = env.TERRAFORM_BINARY || "terraform";
   const probe = spawnSync(bin, ["version", "-json"], { encoding: "utf8", env: childEnv() });
   if (probe.error || probe.status !== 0) {
@@ -43,7 +56,7 @@ export function findTerraform(env: NodeJS.ProcessEnv = process.env): Terraform {
   }
   const exec = (dir: string, args: string[], show: boolean) =>
     new Promise<string>((resolve, reject) => {
-      const child = spawn(bin, args, { cwd: dir, env: childEnv(), stdio: ["inherit", "pipe", "pipe"] });
+      const child = spawn(bin, args, { cwd: dir, env: childEnv(extraEnv), stdio: ["inherit", "pipe", "pipe"] });
       const out: Buffer[] = [];
       const all: Buffer[] = [];
       child.stdout.on("data", (chunk: Buffer) => {

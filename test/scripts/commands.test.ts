@@ -4,6 +4,9 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { credentialsFor, findEnvironment, CliError } from "../../scripts/lib/target";
+import { backendTokenEnv } from "../../scripts/lib/terraform";
+import { DEPLOYER } from "../support/deployed-tenant";
+import { ManagementApiEmulator } from "../support/management-api";
 import { cleanEnv, runScript } from "../support/run-script";
 import { configured, synthEnvironment, writeSynthOutdir } from "../support/synth";
 
@@ -59,22 +62,39 @@ describe("environment and credentials", () => {
   });
 });
 
+test("an HCP Terraform token reaches Terraform under the backend's hostname (custom hosts too)", () => {
+  const cloud = (hostname?: string) => ({ ...dev, backend: { type: "cloud" as const, organization: "acme", workspace: "dev", ...(hostname ? { hostname } : {}) } });
+  expect(backendTokenEnv(cloud(), { TF_CLOUD_TOKEN: "t1" })).toEqual({ TF_TOKEN_app_terraform_io: "t1" });
+  expect(backendTokenEnv(cloud("tfe.corp-eu.example.com"), { TF_CLOUD_TOKEN: "t2" })).toEqual({ TF_TOKEN_tfe_corp__eu_example_com: "t2" });
+  expect(backendTokenEnv(cloud(), {})).toEqual({});
+  expect(backendTokenEnv(dev, { TF_CLOUD_TOKEN: "t3" })).toEqual({});
+});
+
 describe("npm run plan / deploy / verify as processes", () => {
   let outdir: string;
   let emptyOutdir: string;
   let work: string;
   const synthJson = synthEnvironment(dev).tf;
+  // The post-login flow plan and deploy read (GET .../triggers/post-login/bindings, read:actions).
+  const tenant = new ManagementApiEmulator();
+  const LEGACY = { actionId: "0c0c0c0c-1111-4222-8333-444455556666", displayName: "Legacy rule port" };
+  const ROLES = { actionId: "7d1c2f0e-5a4b-4c3d-9e8f-0a1b2c3d4e5f", displayName: "Add roles" };
 
-  beforeAll(() => {
+  beforeAll(async () => {
+    await tenant.start();
     outdir = writeSynthOutdir(synthJson, "auth0-dev");
     emptyOutdir = fs.mkdtempSync(path.join(os.tmpdir(), "linking-empty-"));
   });
+  afterAll(() => tenant.stop());
   beforeEach(() => {
     work = fs.mkdtempSync(path.join(os.tmpdir(), "linking-tf-"));
+    tenant.reset();
+    tenant.addClient(DEPLOYER);
+    tenant.postLoginBindings = [{ actionId: "a1", displayName: "Old linking" }, { actionId: "b2", displayName: "Add roles" }];
   });
 
   const fakeEnv = (plans: string[], extra: Record<string, string | undefined> = {}) =>
-    cleanEnv({ ...creds, LINKING_OUTDIR: outdir, TERRAFORM_BINARY: FAKE_TF, FAKE_TF_LOG: path.join(work, "calls.jsonl"), FAKE_TF_PLANS: plans.map((p) => path.join(FIXTURES, `plan-${p}.json`)).join(","), ...extra });
+    cleanEnv({ AUTH0_DOMAIN: tenant.domain, AUTH0_CLIENT_ID: DEPLOYER.clientId, AUTH0_CLIENT_SECRET: DEPLOYER.clientSecret, LINKING_OUTDIR: outdir, TERRAFORM_BINARY: FAKE_TF, FAKE_TF_LOG: path.join(work, "calls.jsonl"), FAKE_TF_PLANS: plans.map((p) => path.join(FIXTURES, `plan-${p}.json`)).join(","), ...extra });
   const calls = (): string[] => {
     const file = path.join(work, "calls.jsonl");
     if (!fs.existsSync(file)) return [];
@@ -85,7 +105,7 @@ describe("npm run plan / deploy / verify as processes", () => {
     ["plan", [], 2, "usage: npm run plan -- <environment>"],
     ["deploy", ["qa"], 2, 'unknown environment "qa"'],
     ["verify", ["dev", "prod"], 2, "npm run verify: one environment per run"],
-    ["plan", ["dev", "--colour"], 2, "npm run plan: unknown option --colour (options: --no-color, --markdown, --run-url, --commit)"],
+    ["plan", ["dev", "--colour"], 2, "npm run plan: unknown option --colour (options: --no-color, --no-lock, --refresh-only, --github-output, --two-step, --markdown, --run-url, --commit)"],
   ])("%s %j fails with exit %i", async (command, args, code, message) => {
     const result = await runScript(command, args as string[], cleanEnv(creds));
     expect(result.code).toBe(code);
@@ -117,7 +137,7 @@ describe("npm run plan / deploy / verify as processes", () => {
     const md = path.join(work, "plan.md");
     const result = await runScript("plan", ["dev", "--markdown", md, "--commit", "abcdef1234567890"], fakeEnv(["replace-bound-action"]));
     expect(result.code).toBe(0);
-    expect(calls()).toEqual(["version -json", "init -input=false", "plan -input=false -lock-timeout=5m -out=tfplan", "show -json tfplan", "show tfplan"]);
+    expect(calls()).toEqual(["version -json", "init -input=false", "plan -input=false -lock-timeout=10m -out=tfplan", "show -json tfplan", "show tfplan"]);
     expect(result.stdout).toContain("auth0-dev: 1 to add, 1 to change, 1 to destroy");
     expect(result.stdout).toContain("!! bound_action_replaced");
     const body = fs.readFileSync(md, "utf8");
@@ -130,7 +150,7 @@ describe("npm run plan / deploy / verify as processes", () => {
     const md = path.join(work, "plan.md");
     const result = await runScript("plan", ["dev", "--markdown", md], fakeEnv(["create"], { CI: "true" }));
     expect(result.code).toBe(0);
-    expect(calls().filter((c) => c.startsWith("init") || c.startsWith("plan"))).toEqual(["init -input=false", "plan -input=false -lock-timeout=5m -out=tfplan"]);
+    expect(calls().filter((c) => c.startsWith("init") || c.startsWith("plan"))).toEqual(["init -input=false", "plan -input=false -lock-timeout=10m -out=tfplan"]);
     expect(fs.readFileSync(md, "utf8")).toContain("> [!NOTE]\n> auth0-dev uses the local backend: in CI there is no state, so this plan starts from an empty tenant.");
   });
 
@@ -148,7 +168,7 @@ describe("npm run plan / deploy / verify as processes", () => {
     const result = await runScript("deploy", ["dev", "--auto-approve"], fakeEnv(["update"]));
     expect(result.stderr).toBe("");
     expect(result.code).toBe(0);
-    expect(calls().slice(1)).toEqual(["init -input=false", "plan -input=false -lock-timeout=5m -out=tfplan", "show -json tfplan", "show tfplan", "apply -input=false tfplan", "output"]);
+    expect(calls().slice(1)).toEqual(["init -input=false", "plan -input=false -lock-timeout=10m -out=tfplan", "show -json tfplan", "show tfplan", "apply -input=false -lock-timeout=10m tfplan", "output"]);
   });
 
   test("deploy with nothing to change applies nothing", async () => {
@@ -172,32 +192,180 @@ describe("npm run plan / deploy / verify as processes", () => {
     expect(calls().some((c) => c.startsWith("apply"))).toBe(false);
   });
 
+  // Step plans for a removal: the binding alone, then the Action alone (what Terraform plans after step 1).
+  function removalSteps(): { step1: string; step2: string; full: string } {
+    const full = path.join(FIXTURES, "plan-remove-bound-action.json");
+    const json = JSON.parse(fs.readFileSync(full, "utf8"));
+    const step1 = path.join(work, "step1.json");
+    const step2 = path.join(work, "step2.json");
+    fs.writeFileSync(step1, JSON.stringify({ ...json, resource_changes: json.resource_changes.filter((c: { type: string }) => c.type !== "auth0_action") }));
+    fs.writeFileSync(step2, JSON.stringify({ ...json, resource_changes: json.resource_changes.filter((c: { type: string }) => c.type === "auth0_action") }));
+    return { step1, step2, full };
+  }
+
   test("deploy removes a bound Action in two applies: the binding first, then the rest", async () => {
-    const dir = work;
-    const step1 = path.join(dir, "step1.json");
-    const step2 = path.join(dir, "step2.json");
-    const full = JSON.parse(fs.readFileSync(path.join(FIXTURES, "plan-remove-bound-action.json"), "utf8"));
-    fs.writeFileSync(step1, JSON.stringify({ ...full, resource_changes: full.resource_changes.filter((c: { type: string }) => c.type !== "auth0_action") }));
-    fs.writeFileSync(step2, JSON.stringify({ ...full, resource_changes: full.resource_changes.filter((c: { type: string }) => c.type === "auth0_action") }));
-    const env = fakeEnv([], { FAKE_TF_PLANS: [path.join(FIXTURES, "plan-remove-bound-action.json"), step1, step2].join(",") });
+    const { step1, step2, full } = removalSteps();
+    const env = fakeEnv([], { FAKE_TF_PLANS: [full, step1, step2].join(",") });
     const result = await runScript("deploy", ["dev", "--auto-approve"], env);
     expect(result.stderr).toBe("");
     expect(result.code).toBe(0);
     expect(calls().filter((c) => /^(plan|apply)/.test(c))).toEqual([
-      "plan -input=false -lock-timeout=5m -out=tfplan",
-      "plan -input=false -lock-timeout=5m -out=tfplan -target=auth0_trigger_actions.post_login_binding",
-      "apply -input=false tfplan",
-      "plan -input=false -lock-timeout=5m -out=tfplan",
-      "apply -input=false tfplan",
+      "plan -input=false -lock-timeout=10m -out=tfplan",
+      "plan -input=false -lock-timeout=10m -out=tfplan -target=auth0_trigger_actions.post_login_binding",
+      "apply -input=false -lock-timeout=10m tfplan",
+      "plan -input=false -lock-timeout=10m -out=tfplan",
+      "apply -input=false -lock-timeout=10m tfplan",
     ]);
+    // The Action being removed (a1) was bound by the stack: no confirmation flag needed.
+    expect(result.stdout).toContain("  - Old linking (a1)\n");
+  });
+
+  test("step 1 applies only the binding change it announced: a targeted plan that pulls in more applies nothing", async () => {
+    const { full } = removalSteps();
+    const result = await runScript("deploy", ["dev", "--auto-approve"], fakeEnv([], { FAKE_TF_PLANS: [full, full].join(",") }));
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("error: auth0-dev: step 1 would apply delete auth0_action.linking_action, update auth0_trigger_actions.post_login_binding, not only the binding change it announced (auth0_trigger_actions.post_login_binding:update); nothing applied.");
+    expect(calls().some((c) => c.startsWith("apply"))).toBe(false);
   });
 
   test("deploy stops after step 1 if step 2 plans something that was not reviewed", async () => {
-    const env = fakeEnv(["remove-bound-action", "remove-bound-action", "create"]);
+    const { step1, full } = removalSteps();
+    const env = fakeEnv([], { FAKE_TF_PLANS: [full, step1, path.join(FIXTURES, "plan-create.json")].join(",") });
     const result = await runScript("deploy", ["dev", "--auto-approve"], env);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain("step 2 plans changes that were not in the reviewed plan (create auth0_action.linking_action, create auth0_client.linking_client,");
     expect(calls().filter((c) => c.startsWith("apply"))).toHaveLength(1);
+  });
+
+  describe("the first deploy cannot silently empty the post-login flow", () => {
+    beforeEach(() => {
+      tenant.postLoginBindings = [LEGACY, ROLES];
+    });
+
+    test("plan lists, in the terminal and the comment, what the apply unbinds; it only reads the tenant", async () => {
+      const md = path.join(work, "plan.md");
+      const result = await runScript("plan", ["dev", "--markdown", md], fakeEnv(["first-deploy-owned"]));
+      expect(result.code).toBe(0);
+      expect(result.stdout).toContain(`post-login: the apply unbinds 1 Action(s) bound now (binding "owned" keeps only the stack's list):\n  - Legacy rule port (${LEGACY.actionId}), not bound by this stack`);
+      expect(fs.readFileSync(md, "utf8")).toContain(`> - \`Legacy rule port\` (\`${LEGACY.actionId}\`), **not bound by this stack**`);
+      expect(tenant.apiRequests().map((r) => `${r.method} ${r.path}`)).toEqual(["GET /api/v2/actions/triggers/post-login/bindings"]);
+    });
+
+    test("deploy refuses without --allow-unbind, naming the Actions and both ways out; nothing applied", async () => {
+      const result = await runScript("deploy", ["dev", "--auto-approve"], fakeEnv(["first-deploy-owned"]));
+      expect(result.code).toBe(1);
+      expect(result.stderr).toBe(
+        `error: auth0-dev: refusing to apply: it would unbind 1 post-login Action(s) this stack did not bind: "Legacy rule port" (${LEGACY.actionId}). ` +
+          'To keep them, add them to extraPostLoginActions for "dev" in stacks/environments.ts; to remove them, run again with --allow-unbind (README, "The post-login trigger: who owns it").\n',
+      );
+      expect(calls().some((c) => c.startsWith("apply"))).toBe(false);
+      expect(tenant.postLoginBindings).toEqual([LEGACY, ROLES]);
+    });
+
+    test("with --allow-unbind it applies", async () => {
+      const result = await runScript("deploy", ["dev", "--auto-approve", "--allow-unbind"], fakeEnv(["first-deploy-owned"]));
+      expect(result.stderr).toBe("");
+      expect(result.code).toBe(0);
+      expect(calls().filter((c) => c.startsWith("apply"))).toEqual(["apply -input=false -lock-timeout=10m tfplan"]);
+    });
+
+    test("an Action bound from the dashboard since the last apply needs the flag too; nothing to unbind needs none", async () => {
+      tenant.postLoginBindings = [{ actionId: "9e8d7c6b-5a4f-4e3d-8c2b-1a0f9e8d7c6b", displayName: "Added in the dashboard" }, { actionId: "3f0a9c1e-2b4d-4e6f-8a0b-1c2d3e4f5a6b", displayName: "Account linking" }];
+      const drifted = await runScript("deploy", ["dev", "--auto-approve"], fakeEnv(["flow-changed-outside"]));
+      expect(drifted.code).toBe(1);
+      expect(drifted.stderr).toContain('this stack did not bind: "Added in the dashboard" (9e8d7c6b-5a4f-4e3d-8c2b-1a0f9e8d7c6b)');
+      tenant.postLoginBindings = [ROLES];
+      const clean = await runScript("deploy", ["dev", "--auto-approve"], fakeEnv(["first-deploy-owned"]));
+      expect(clean.code).toBe(0);
+      expect(clean.stdout).toContain("post-login: the apply unbinds nothing that is bound now.");
+    });
+
+    test("credentials that cannot read the flow: deploy refuses (unknown is not 'nothing')", async () => {
+      tenant.addClient({ clientId: "no-actions", clientSecret: "no-actions-secret", scopes: ["read:clients"] });
+      const result = await runScript("deploy", ["dev", "--auto-approve"], fakeEnv(["first-deploy-owned"], { AUTH0_CLIENT_ID: "no-actions", AUTH0_CLIENT_SECRET: "no-actions-secret" }));
+      expect(result.code).toBe(1);
+      expect(result.stderr).toMatch(/error: auth0-dev: refusing to apply: this plan rewrites the post-login flow and could not read the post-login bindings of .*: 403: .*\(the credentials need read:actions\)\. Give the credentials read:actions, or pass --allow-unbind/);
+      expect(result.stderr).not.toContain("no-actions-secret");
+      expect(calls().some((c) => c.startsWith("apply"))).toBe(false);
+    });
+  });
+
+  describe("CI: plan with read-only state, apply a saved plan", () => {
+    test("--no-lock plans without the state lock (read-only role); --refresh-only reports drift only", async () => {
+      const md = path.join(work, "plan.md");
+      const result = await runScript("plan", ["dev", "--no-lock", "--refresh-only", "--markdown", md], fakeEnv(["update"]));
+      expect(result.code).toBe(0);
+      expect(calls().filter((c) => c.startsWith("plan"))).toEqual(["plan -input=false -lock=false -refresh-only -out=tfplan"]);
+      expect(result.stdout).toContain("  drifted: auth0_action.linking_action");
+      expect(fs.readFileSync(md, "utf8")).toContain("Refresh-only plan: what changed in the tenant outside Terraform");
+    });
+
+    test("--github-output hands the change and drift counts to later jobs (the apply runs only when there are changes)", async () => {
+      const out = path.join(work, "github-output");
+      fs.writeFileSync(out, "");
+      const result = await runScript("plan", ["dev", "--no-lock", "--github-output"], fakeEnv(["update"], { GITHUB_OUTPUT: out }));
+      expect(result.code).toBe(0);
+      expect(fs.readFileSync(out, "utf8")).toBe("changes=1\ndrifted=1\n");
+      const none = await runScript("plan", ["dev", "--github-output"], fakeEnv(["no-changes"], { GITHUB_OUTPUT: undefined }));
+      expect(none.stderr).toContain("error: --github-output: GITHUB_OUTPUT is not set");
+    });
+
+    test("deploy --plan applies that file as is: no new plan, lock timeout, outputs", async () => {
+      const saved = path.join(work, "tfplan");
+      fs.writeFileSync(saved, "binary plan");
+      const result = await runScript("deploy", ["dev", "--plan", saved, "--auto-approve"], fakeEnv(["update"]));
+      expect(result.stderr).toBe("");
+      expect(result.code).toBe(0);
+      expect(calls().slice(1)).toEqual(["init -input=false", `show -json ${saved}`, `show ${saved}`, `apply -input=false -lock-timeout=10m ${saved}`, "output"]);
+    });
+
+    test("deploy --plan refuses a plan the state moved past, a missing file, and a removal that needs two applies", async () => {
+      const saved = path.join(work, "tfplan");
+      fs.writeFileSync(saved, "binary plan");
+      const stale = await runScript("deploy", ["dev", "--plan", saved, "--auto-approve"], fakeEnv(["update"], { FAKE_TF_FAIL: "apply", FAKE_TF_FAIL_MESSAGE: "Error: Saved plan is stale" }));
+      expect(stale.code).toBe(1);
+      expect(stale.stderr).toContain(`error: auth0-dev: the state changed since ${saved} was planned (another apply ran): nothing applied. Plan again and review the new plan.`);
+      const missing = await runScript("deploy", ["dev", "--plan", path.join(work, "nope"), "--auto-approve"], fakeEnv(["update"]));
+      expect(missing.stderr).toContain("nope: no such file");
+      const removal = await runScript("deploy", ["dev", "--plan", saved, "--auto-approve"], fakeEnv(["remove-bound-action"]));
+      expect(removal.code).toBe(1);
+      expect(removal.stderr).toContain('it removes the bound Action, which takes two applies (auth0_trigger_actions.post_login_binding first), and a saved plan is one. Save step 1 alone ("npm run plan -- dev --two-step")');
+    });
+
+    test("plan --two-step saves step 1 of a removal (the binding alone, checked) for the apply job; the next run plans step 2", async () => {
+      const { step1, full } = removalSteps();
+      const out = path.join(work, "github-output");
+      const md = path.join(work, "plan.md");
+      fs.writeFileSync(out, "");
+      const result = await runScript("plan", ["dev", "--no-lock", "--two-step", "--github-output", "--markdown", md], fakeEnv([], { FAKE_TF_PLANS: [full, step1].join(","), GITHUB_OUTPUT: out }));
+      expect(result.stderr).toBe("");
+      expect(result.code).toBe(0);
+      expect(calls().filter((c) => c.startsWith("plan"))).toEqual(["plan -input=false -lock=false -out=tfplan", "plan -input=false -lock=false -out=tfplan -target=auth0_trigger_actions.post_login_binding"]);
+      expect(fs.readFileSync(out, "utf8")).toBe("changes=1\ndrifted=0\n");
+      expect(fs.readFileSync(md, "utf8")).toContain("> This plan removes the bound Action, which Auth0 deletes only once it is unbound: the saved plan is step 1 of 2 (auth0_trigger_actions.post_login_binding only).");
+      // The saved step-1 plan is what deploy --plan then applies: a binding update alone.
+      const saved = path.join(work, "tfplan");
+      fs.writeFileSync(saved, "binary plan");
+      const apply = await runScript("deploy", ["dev", "--plan", saved, "--auto-approve"], fakeEnv([], { FAKE_TF_PLANS: step1 }));
+      expect(apply.stderr).toBe("");
+      expect(apply.code).toBe(0);
+      const pulledIn = await runScript("plan", ["dev", "--two-step"], fakeEnv([], { FAKE_TF_PLANS: [full, full].join(",") }));
+      expect(pulledIn.code).toBe(1);
+      expect(pulledIn.stderr).toContain("not only the binding change it announced");
+    });
+  });
+
+  test("a plan that fails before Terraform runs still writes the comment, addressed to the environment's stack", async () => {
+    const md = path.join(work, "plan.md");
+    const result = await runScript("plan", ["dev", "--markdown", md], fakeEnv(["create"], { AUTH0_CLIENT_SECRET: undefined }));
+    expect(result.code).toBe(1);
+    const body = fs.readFileSync(md, "utf8");
+    expect(body.split("\n")[0]).toBe("<!-- auth0-account-linking plan: auth0-dev -->");
+    expect(body).toContain("the plan failed (before Terraform ran)");
+    expect(body).toContain("error: auth0-dev (development tenant): missing AUTH0_CLIENT_SECRET.");
+    const unknown = await runScript("plan", ["qa", "--markdown", md], fakeEnv(["create"]));
+    expect(unknown.code).toBe(2);
+    expect(fs.readFileSync(md, "utf8").split("\n")[0]).toBe("<!-- auth0-account-linking plan: auth0-qa -->");
   });
 
   test("deploy refuses a stale synth and, in CI, a local backend", async () => {

@@ -1,7 +1,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { commentMarker, planComment } from "../../scripts/lib/plan-comment";
-import { PlanFormatError, summarizePlan } from "../../scripts/lib/plan-summary";
+import { countsLine, PlanFormatError, summarizePlan } from "../../scripts/lib/plan-summary";
 
 // Handwritten `terraform show -json` plans (Terraform 1.11 format) for the cases a reviewer meets.
 const fixture = (name: string): unknown => JSON.parse(fs.readFileSync(path.join(__dirname, "fixtures", `plan-${name}.json`), "utf8"));
@@ -56,13 +56,71 @@ describe("plan summary", () => {
     expect(summarizePlan(plan).hazards.map((h) => h.code)).toEqual(["binding_destroyed", "binding_replaced"]);
   });
 
+  test("an action this code does not know is a warning in the summary, never a crash", () => {
+    const summary = summarizePlan({ format_version: "1.2", resource_changes: [{ address: "a.b", mode: "managed", type: "a", change: { actions: ["explode"] } }] });
+    expect(summary.changes.map((c) => c.kind)).toEqual(["unknown"]);
+    expect(summary.warnings).toEqual(['a.b: Terraform plans actions ["explode"], which this summary does not know; read the full plan before applying']);
+    expect(countsLine(summary)).toBe("0 to add, 0 to change, 0 to destroy, 1 not understood");
+    const body = planComment({ environment: "dev", stackName: "auth0-dev", summary, planText: "..." });
+    expect(body).toContain("> [!WARNING]\n> - a.b: Terraform plans actions");
+    expect(body).toContain("| `a.b` | **not understood**: read the full plan (explode) |");
+  });
+
   test.each([
     [{ resource_changes: [] }, "not a Terraform JSON plan"],
     [{ format_version: "1.2", resource_changes: {} }, "resource_changes is not a list"],
-    [{ format_version: "1.2", resource_changes: [{ address: "a.b", type: "a", change: { actions: ["explode"] } }] }, 'a.b: unknown change actions ["explode"]'],
+    [{ format_version: "1.2", resource_changes: [{ address: "a.b", type: "a", change: { actions: "create" } }] }, "a.b: change.actions is not a list"],
   ])("rejects malformed input %j", (plan, message) => {
     expect(() => summarizePlan(plan)).toThrow(PlanFormatError);
     expect(() => summarizePlan(plan)).toThrow(message);
+  });
+});
+
+// Real plans from Terraform 1.11.4 (terraform_data, no provider): test/scripts/fixtures/terraform-data/generate.sh.
+describe("plans read as Terraform reads them: import, move, forget", () => {
+  const real = (name: string): unknown => JSON.parse(fs.readFileSync(path.join(__dirname, "fixtures", "terraform-data", `plan-${name}.json`), "utf8"));
+  const rows = (body: string) => body.split("\n").filter((l) => l.startsWith("| `"));
+
+  test("the fixtures are Terraform's own output", () => {
+    for (const name of ["import", "move", "forget"]) expect((real(name) as { terraform_version: string }).terraform_version).toBe("1.11.4");
+  });
+
+  test("imports are counted and listed, an import that also updates says both (Terraform: 2 to import, 0 to add, 1 to change, 0 to destroy)", () => {
+    const summary = summarizePlan(real("import"));
+    expect(countsLine(summary)).toBe("2 to import, 0 to add, 1 to change, 0 to destroy");
+    expect(summary.changes.map((c) => [c.address, c.kind, c.importId])).toEqual([
+      ["terraform_data.adopted", "no-op", "adopted-id"],
+      ["terraform_data.adopted_changed", "update", "adopted-changed-id"],
+    ]);
+    const body = planComment({ environment: "dev", stackName: "auth0-dev", summary, planText: "..." });
+    expect(body).toContain("Plan for `dev` (auth0-dev): 2 to import, 0 to add, 1 to change, 0 to destroy");
+    expect(rows(body)).toEqual(["| `terraform_data.adopted` | import (id `adopted-id`) |", "| `terraform_data.adopted_changed` | import (id `adopted-changed-id`), then update in place |"]);
+  });
+
+  test("a moved block is never 'no changes': both moves are listed, with the update one of them carries", () => {
+    const summary = summarizePlan(real("move"));
+    expect(countsLine(summary)).toBe("0 to add, 1 to change, 0 to destroy, 2 moved");
+    expect(summary.changes.map((c) => [c.address, c.kind, c.movedFrom])).toEqual([
+      ["terraform_data.gone_renamed", "update", "terraform_data.gone"],
+      ["terraform_data.renamed", "no-op", "terraform_data.old"],
+    ]);
+    const body = planComment({ environment: "dev", stackName: "auth0-dev", summary, planText: "..." });
+    expect(body).not.toContain("no changes");
+    expect(rows(body)).toEqual(["| `terraform_data.gone_renamed` | moved from `terraform_data.gone`, then update in place |", "| `terraform_data.renamed` | moved from `terraform_data.old` |"]);
+  });
+
+  test("removed { destroy = false } is a forget: counted (Terraform 1.11 leaves it out of its line), no destroy, no hazard", () => {
+    const summary = summarizePlan(real("forget"));
+    expect(countsLine(summary)).toBe("0 to add, 0 to change, 0 to destroy, 1 to forget");
+    expect(summary.changes.map((c) => [c.address, c.kind])).toEqual([["terraform_data.gone", "forget"]]);
+    expect(summary.hazards).toEqual([]);
+    expect(summary.warnings).toEqual([]);
+    expect(rows(planComment({ environment: "dev", stackName: "auth0-dev", summary, planText: "..." }))).toEqual(["| `terraform_data.gone` | forget (stays in the tenant, no longer managed by this stack) |"]);
+  });
+
+  test("forgetting the bound Action is not the 409 trap: nothing is deleted in the tenant", () => {
+    const plan = { format_version: "1.2", resource_changes: [{ address: "auth0_action.linking_action", mode: "managed", type: "auth0_action", change: { actions: ["forget"] } }] };
+    expect(summarizePlan(plan).hazards).toEqual([]);
   });
 });
 

@@ -3,7 +3,7 @@
 // commands' orchestration can be tested: which commands run, in which order, on which answers.
 // FAKE_TF_LOG: file that receives one JSON line per invocation.
 // FAKE_TF_PLANS: comma-separated plan JSON files, answered in turn by `show -json`.
-// FAKE_TF_FAIL: a subcommand that exits 1 (with an error message on stderr).
+// FAKE_TF_FAIL: a subcommand that exits 1 (with FAKE_TF_FAIL_MESSAGE, or a generic error, on stderr).
 const fs = require("fs");
 const args = process.argv.slice(2);
 const log = process.env.FAKE_TF_LOG;
@@ -14,7 +14,7 @@ if (sub === "version") {
   process.exit(0);
 }
 if (process.env.FAKE_TF_FAIL === sub) {
-  process.stderr.write(`Error: ${sub} failed in the fake terraform\n`);
+  process.stderr.write(`${process.env.FAKE_TF_FAIL_MESSAGE || `Error: ${sub} failed in the fake terraform`}\n`);
   process.exit(1);
 }
 if (sub === "show" && args.includes("-json")) {

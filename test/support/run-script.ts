@@ -12,10 +12,13 @@ export interface ScriptResult {
   stderr: string;
 }
 
-/** Environment with every AUTH0_* and CI variable of the caller removed, so tests start clean. */
+/** The caller's variables a command reads: credentials, CI's, state tokens. Tests start without them. */
+const CALLER_ONLY = /^(AUTH0_|GITHUB_|TF_TOKEN_|PLAN_(PUBLIC|PRIVATE)_KEY$|TF_CLOUD_TOKEN$|CI$|LINKING_OUTDIR$)/;
+
+/** Environment with every AUTH0_*, CI and GitHub Actions variable of the caller removed, so tests start clean. */
 export function cleanEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith("AUTH0_") && k !== "CI" && k !== "LINKING_OUTDIR") env[k] = v;
+  for (const [k, v] of Object.entries(process.env)) if (!CALLER_ONLY.test(k)) env[k] = v;
   env.NODE_EXTRA_CA_CERTS = testCertificate().certPath;
   for (const [k, v] of Object.entries(extra)) if (v !== undefined) env[k] = v;
   return env;
