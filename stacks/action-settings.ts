@@ -96,3 +96,13 @@ export function evaluateCodeTemplate(template: string, values: Record<string, st
     return terraformJsonString(value);
   });
 }
+
+/**
+ * The tenant values data.auth0_tenant yields for the domain the provider is given (AUTH0_DOMAIN):
+ * provider v1.55.0, internal/auth0/tenant/data_source.go, readTenantForDataSource sets `domain` to
+ * the Management API URL's host name (no port) and `management_api_identifier` to the URL itself.
+ */
+export function tenantValues(auth0Domain: string): { domain: string; audience: string } {
+  const host = auth0Domain.trim();
+  return { domain: host.replace(/:\d+$/, ""), audience: `https://${host}/api/v2/` };
+}

@@ -17,7 +17,7 @@ export class TenantStack extends TerraformStack {
   readonly linking: LinkingAction;
   readonly binding: PostLoginBinding;
 
-  constructor(scope: Construct, environment: ResolvedEnvironment, bundle: ActionBundle) {
+  constructor(scope: Construct, readonly environment: ResolvedEnvironment, bundle: ActionBundle) {
     super(scope, environment.stackName);
     configureBackend(this, environment.name, environment.backend);
 
