@@ -7,7 +7,7 @@
 import { createHash } from "crypto";
 import type { ManagementClient } from "auth0";
 import { renderSettingsPrologue, SETTINGS_VARIABLE, splitCodeTemplate } from "../../stacks/action-settings";
-import type { SynthesizedJson } from "./target";
+import { CliError, type SynthesizedJson } from "./target";
 
 export interface ExpectedTenant {
   action: {
@@ -69,9 +69,9 @@ export function expectedFromSynth(json: SynthesizedJson, tenant: { domain: strin
     !grant && "auth0_client_grant.linking_client_grant",
     !owned && !additive && "a post-login binding",
   ].filter(Boolean);
-  if (missing.length > 0) throw new Error(`the synthesized stack has no ${missing.join(", ")}; run "npm run synth" again`);
+  if (missing.length > 0) throw new CliError(`the synthesized stack has no ${missing.join(", ")}; run "npm run synth" again`);
   const split = splitCodeTemplate(String(action!.code));
-  if (!split || action!.secrets !== undefined) throw new Error(`the synthesized Action predates write-only secrets (no ${SETTINGS_VARIABLE} prologue); run "npm run synth" again`);
+  if (!split || action!.secrets !== undefined) throw new CliError(`the synthesized Action predates write-only secrets (no ${SETTINGS_VARIABLE} prologue); run "npm run synth" again`);
   return {
     action: {
       name: String(action!.name),
