@@ -1,7 +1,8 @@
 // A synth older than action-src/ or than the configuration would deploy (or verify against)
 // something that is not what the repository says. The synthesized Action code is compared with
-// the template the current bundle and the environment's current configuration give, and the
-// write-only secret versions with the configured secretVersion.
+// the template the current bundle and the environment's current configuration give, the
+// write-only secret versions with the configured secretVersion, and the binding with the
+// configured binding and extra Actions.
 import { serializePolicy } from "../../action-src/policy";
 import { buildActionBundle } from "../../stacks/action-bundle";
 import { settingsCodeTemplate, splitCodeTemplate } from "../../stacks/action-settings";
@@ -44,4 +45,8 @@ export function checkSynthIsCurrent(stack: SynthesizedStack, stackName: string, 
   if (action!.secrets_wo_version !== environment.secretVersion || credentials?.client_secret_wo_version !== environment.secretVersion) {
     throw stale("the synthesized secret version");
   }
+  const owned = resources.auth0_trigger_actions?.post_login_binding as { actions?: Array<{ id: string; display_name: string }> } | undefined;
+  const bound = owned ? `owned:${JSON.stringify((owned.actions ?? []).slice(1).map((a) => [a.id, a.display_name]))}` : resources.auth0_trigger_action?.post_login_binding_additive ? "additive:[]" : "none";
+  const configured = `${environment.binding}:${JSON.stringify(environment.extraPostLoginActions.map((a) => [a.id, a.displayName]))}`;
+  if (bound !== configured) throw stale("the synthesized post-login binding");
 }

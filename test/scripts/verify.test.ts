@@ -133,12 +133,14 @@ describe("npm run verify against the Management API emulation, with the real aut
     expect(tenant.requests).toEqual([]);
   });
 
-  test("a synth older than the configuration (policy or secret version) is refused before the tenant is read", async () => {
+  test("a synth older than the configuration (policy, secret version, binding) is refused before the tenant is read", async () => {
     const policy = await verify({}, [{ ...DEV, policy: { reportOnly: true } }]);
     expect(policy.code).toBe(1);
     expect(policy.stderr).toBe('error: auth0-dev: cdktf.out is older than the configuration (the policy in the synthesized Action\'s settings differs from environment "dev" in stacks/environments.ts). Run "npm run synth" first.\n');
     const version = await verify({}, [{ ...DEV, secretVersion: 2 }]);
     expect(version.stderr).toContain("cdktf.out is older than the configuration (the synthesized secret version differs");
+    const binding = await verify({}, [{ ...DEV, extraPostLoginActions: [{ id: "11111111-2222-4333-8444-555555555555", displayName: "Audit" }] }]);
+    expect(binding.stderr).toContain("cdktf.out is older than the configuration (the synthesized post-login binding differs");
     expect(tenant.requests).toEqual([]);
   });
 
