@@ -74,12 +74,31 @@ export function settingsCodeTemplate(bundleCode: string, policy: unknown, refs: 
   );
 }
 
+/** The prologue line (through ";\n") and what follows, or undefined when `text` has none. */
+function splitPrologue(text: string): { prologue: string; rest: string } | undefined {
+  if (!text.startsWith(PROLOGUE_START)) return undefined;
+  const end = text.indexOf(";\n");
+  if (end < 0) return undefined;
+  return { prologue: text.slice(0, end + 2), rest: text.slice(end + 2) };
+}
+
 /** Splits a template made by settingsCodeTemplate into the prologue template and the bundle's bytes. */
 export function splitCodeTemplate(template: string): { prologueTemplate: string; bundle: string } | undefined {
-  if (!template.startsWith(PROLOGUE_START)) return undefined;
-  const end = template.indexOf(";\n");
-  if (end < 0) return undefined;
-  return { prologueTemplate: template.slice(0, end + 2), bundle: unescapeTemplateLiteral(template.slice(end + 2)) };
+  const split = splitPrologue(template);
+  return split && { prologueTemplate: split.prologue, bundle: unescapeTemplateLiteral(split.rest) };
+}
+
+/** The settings object and the bundle of deployed code, or undefined when it has no readable prologue. */
+export function readDeployedCode(code: string): { settings: Record<string, unknown>; bundle: string } | undefined {
+  const split = splitPrologue(code);
+  if (!split) return undefined;
+  try {
+    const settings = JSON.parse(split.prologue.slice(PROLOGUE_START.length, -2)) as unknown;
+    if (settings === null || typeof settings !== "object" || Array.isArray(settings)) return undefined;
+    return { settings: settings as Record<string, unknown>, bundle: split.rest };
+  } catch {
+    return undefined;
+  }
 }
 
 /**

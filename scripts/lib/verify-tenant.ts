@@ -6,7 +6,7 @@
 // value. Reading goes through the auth0 SDK; the comparison is pure so its wording is tested directly.
 import { createHash } from "crypto";
 import type { ManagementClient } from "auth0";
-import { renderSettingsPrologue, SETTINGS_VARIABLE, splitCodeTemplate } from "../../stacks/action-settings";
+import { readDeployedCode, renderSettingsPrologue, SETTINGS_VARIABLE, splitCodeTemplate } from "../../stacks/action-settings";
 import { CliError, type SynthesizedJson } from "./target";
 
 export interface ExpectedTenant {
@@ -102,21 +102,6 @@ function setDiff(label: string, expected: string[], found: string[]): string[] {
 }
 
 const short = (hash: string) => hash.slice(0, 12);
-const PROLOGUE_START = `var ${SETTINGS_VARIABLE} = `;
-
-/** The settings a deployed code carries, or undefined when it has no readable prologue. */
-function deployedSettings(code: string): { settings: Record<string, unknown>; bundle: string } | undefined {
-  if (!code.startsWith(PROLOGUE_START)) return undefined;
-  const end = code.indexOf(";\n");
-  try {
-    const settings = JSON.parse(code.slice(PROLOGUE_START.length, end)) as unknown;
-    if (settings === null || typeof settings !== "object" || Array.isArray(settings)) return undefined;
-    return { settings: settings as Record<string, unknown>, bundle: code.slice(end + 2) };
-  } catch {
-    return undefined;
-  }
-}
-
 /**
  * The deployed code must be exactly prologue(expected settings) + the synthesized bundle. The
  * client id is the live application's (a re-created client must have reached the Action). On a
@@ -130,7 +115,7 @@ function compareCode(expected: ExpectedTenant, code: string, clients: Array<{ cl
   const settings = { domain: expected.action.settings.domain, audience: expected.action.settings.audience, clientId: clients[0].clientId, policy: expected.action.settings.policy };
   const want = renderSettingsPrologue(settings) + expected.action.bundle;
   if (code === want) return [{ ok: true, what, detail: [] }];
-  const found = deployedSettings(code);
+  const found = readDeployedCode(code);
   const detail: string[] = [];
   if (!found) {
     detail.push(`- a ${SETTINGS_VARIABLE} prologue with this tenant's settings`, "+ deployed code has no readable prologue (deployed before write-only secrets, or edited outside Terraform)");

@@ -8,6 +8,7 @@ import * as path from "path";
 import {
   escapeTemplateLiteral,
   evaluateCodeTemplate,
+  readDeployedCode,
   renderSettingsPrologue,
   settingsCodeTemplate,
   splitCodeTemplate,
@@ -79,6 +80,12 @@ describe("the Action's settings prologue", () => {
     expect(split.bundle).toBe(bundle);
     expect(split.prologueTemplate).toContain("${jsonencode(var.client_id)}");
     expect(splitCodeTemplate(bundle)).toBeUndefined();
+  });
+
+  test("deployed code reads back into its settings and bundle", () => {
+    expect(readDeployedCode(renderSettingsPrologue(settings) + bundle)).toEqual({ settings, bundle });
+    expect(readDeployedCode(bundle)).toBeUndefined();
+    expect(readDeployedCode("var LINKING_SETTINGS = [1];\nx")).toBeUndefined();
   });
 
   test("escaping literal text round-trips and leaves no interpolation", () => {

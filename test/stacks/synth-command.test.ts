@@ -38,6 +38,19 @@ describe("npm run synth", () => {
     expect(written.terraform).toEqual(inMemory.terraform);
   });
 
+  test("the cdktf CLI runs the same app (cdktf.json) and writes the same stacks", () => {
+    const ours = runSynth([DEV]);
+    const dir = path.dirname(ours.outdir);
+    const cli = spawnSync("npx", ["cdktf", "synth", "--output", path.join(dir, "cli")], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, CHECKPOINT_DISABLE: "1", NODE_OPTIONS: `-r ${path.join(dir, "environments.js")}` },
+      encoding: "utf8",
+    });
+    expect(cli.status).toBe(0);
+    const read = (outdir: string) => fs.readFileSync(path.join(outdir, "stacks", "auth0-dev", "cdk.tf.json"), "utf8");
+    expect(read(path.join(dir, "cli"))).toBe(read(ours.outdir));
+  });
+
   test("LINKING_ENVIRONMENTS picks environments", () => {
     const result = runSynth([DEV, PROD], { LINKING_ENVIRONMENTS: "prod" });
     expect(result.code).toBe(0);
