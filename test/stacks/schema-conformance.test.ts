@@ -113,3 +113,35 @@ describe("no sensitive value passes through state", () => {
     ]);
   });
 });
+
+describe("schema/random.json, pinned by scripts/pin-schema.js --random", () => {
+  const { pinRandomSchema } = require("../../scripts/pin-schema.js") as { pinRandomSchema: (dump: unknown, version: string) => unknown };
+  const pinned = JSON.parse(require("fs").readFileSync(require("path").join(__dirname, "..", "..", "schema", "random.json"), "utf8"));
+
+  test("is what the pinning makes of a dump: descriptions stripped, only random_password, the exact version", () => {
+    // A dump as `terraform providers schema -json` writes it: prose everywhere, other types around.
+    const withProse = (node: any): any =>
+      Array.isArray(node) || node === null || typeof node !== "object"
+        ? node
+        : Object.fromEntries([...Object.entries(node).map(([k, v]) => [k, withProse(v)]), ...(node.type || node.attributes ? [["description", "prose"], ["description_kind", "plain"]] : [])]);
+    const provider = pinned.provider_schemas["registry.terraform.io/hashicorp/random"];
+    const dump = {
+      format_version: "1.0",
+      provider_schemas: {
+        "registry.terraform.io/hashicorp/random": {
+          provider: provider.provider,
+          resource_schemas: { random_password: { version: 3, block: { attributes: { result: { type: "string", computed: true } } } } },
+          ephemeral_resource_schemas: { ...withProse(provider.ephemeral_resource_schemas), random_bytes: { version: 0, block: {} } },
+        },
+      },
+    };
+    expect(JSON.stringify(pinRandomSchema(dump, "3.7.2"), null, 2)).toBe(JSON.stringify(pinned, null, 2));
+    expect(() => pinRandomSchema(dump, "~> 3.7")).toThrow('version must be exact (X.Y.Z), got "~> 3.7"');
+  });
+
+  test("marks the password's result sensitive and computed, so only write-only attributes may take it", () => {
+    const attributes = pinned.provider_schemas["registry.terraform.io/hashicorp/random"].ephemeral_resource_schemas.random_password.block.attributes;
+    expect(attributes.result).toEqual({ computed: true, sensitive: true, type: "string" });
+    expect(attributes.length).toEqual({ required: true, type: "number" });
+  });
+});
