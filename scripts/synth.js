@@ -32,13 +32,20 @@ function registerTypeScript() {
 function main() {
   const appMode = process.argv.includes("--app");
   registerTypeScript();
-  const { synthesize, synthErrorLines } = require(path.join(ROOT, "main.ts"));
+  let app;
+  try {
+    app = require(path.join(ROOT, "main.ts"));
+  } catch (err) {
+    // A syntax error in stacks/environments.ts (or any source): esbuild names file, line and column.
+    console.error(`error: ${String(err && err.message ? err.message : err).trim()}`);
+    process.exit(1);
+  }
   const outdir = process.env.CDKTF_OUTDIR || path.resolve(ROOT, process.env.LINKING_OUTDIR || "cdktf.out");
   let stacks;
   try {
-    stacks = synthesize(outdir);
+    stacks = app.synthesize(outdir);
   } catch (err) {
-    console.error(synthErrorLines(err).join("\n"));
+    console.error(app.synthErrorLines(err).join("\n"));
     process.exit(1);
   }
   if (!appMode) {
