@@ -15,8 +15,6 @@ import type { TerraformStack } from "cdktf";
 const RANDOM_SCHEMA = path.join(__dirname, "..", "schema", "random.json");
 export const RANDOM_PROVIDER = "registry.terraform.io/hashicorp/random";
 export const SECRET_EPHEMERAL = "linking_client_secret";
-/** How the write-only attributes refer to the value. */
-export const SECRET_REFERENCE = `\${ephemeral.random_password.${SECRET_EPHEMERAL}.result}`;
 
 /** The exact hashicorp/random version pinned in schema/random.json (like auth0's in schema/auth0.json). */
 export function randomProviderVersion(file = RANDOM_SCHEMA): string {
@@ -27,12 +25,13 @@ export function randomProviderVersion(file = RANDOM_SCHEMA): string {
 }
 
 /**
- * Declares the random provider and the ephemeral password on the stack. 64 letters and digits:
- * the length of the secrets Auth0 generates, and nothing that needs escaping in a form body or a
- * Basic header. Returns the reference for the write-only attributes.
+ * Declares the random provider and an ephemeral password on the stack, and returns the reference
+ * for write-only attributes. 64 letters and digits: the length of the secrets Auth0 generates,
+ * and nothing that needs escaping in a form body or a Basic header. Any other credential the
+ * stack creates gets its own `name` here, the same way.
  */
-export function addClientSecret(stack: TerraformStack): string {
+export function addClientSecret(stack: TerraformStack, name = SECRET_EPHEMERAL): string {
   stack.addOverride("terraform.required_providers.random", { source: "hashicorp/random", version: randomProviderVersion() });
-  stack.addOverride(`ephemeral.random_password.${SECRET_EPHEMERAL}`, { length: 64, special: false });
-  return SECRET_REFERENCE;
+  stack.addOverride(`ephemeral.random_password.${name}`, { length: 64, special: false });
+  return `\${ephemeral.random_password.${name}.result}`;
 }
