@@ -1,8 +1,9 @@
 // The CDKTF app: one TenantStack per configured environment (auth0-<name>).
-// LINKING_ENVIRONMENTS=dev,prod limits synth to those environments.
+// LINKING_ENVIRONMENTS=dev,prod limits synth to those environments. `npm run synth` runs it through
+// scripts/synth.js (fast, offline, errors said once); `cdktf synth|diff|deploy` run it the same way.
 import { App } from "cdktf";
-import { actionBundle } from "./stacks/action-bundle";
-import { resolveEnvironments, selectEnvironments } from "./stacks/config";
+import { actionBundle, BundleError } from "./stacks/action-bundle";
+import { ConfigError, resolveEnvironments, selectEnvironments } from "./stacks/config";
 import { environments } from "./stacks/environments";
 import { TenantStack } from "./stacks/tenant-stack";
 
@@ -13,13 +14,28 @@ export function buildApp(app: App, selector = process.env.LINKING_ENVIRONMENTS):
   return selected.map((environment) => new TenantStack(app, environment, bundle));
 }
 
+/** Synthesizes every selected environment into `outdir` (default: cdktf's, cdktf.out). */
+export function synthesize(outdir?: string): string[] {
+  // Validated before the App exists: the App creates its output directory.
+  selectEnvironments(resolveEnvironments(environments), process.env.LINKING_ENVIRONMENTS);
+  const app = new App(outdir ? { outdir } : {});
+  const stacks = buildApp(app);
+  app.synth();
+  return stacks.map((s) => s.environment.stackName);
+}
+
+/** An operator-facing message for a synth failure: `error:` lines, no stack trace. */
+export function synthErrorLines(err: unknown): string[] {
+  if (err instanceof ConfigError) return err.problems.map((p) => `error: stacks/environments.ts: ${p}`);
+  if (err instanceof BundleError) return [`error: action-src/: ${err.message}`];
+  return [`error: synth failed: ${err instanceof Error ? err.message : String(err)}`];
+}
+
 if (require.main === module) {
   try {
-    const app = new App();
-    buildApp(app);
-    app.synth();
+    synthesize();
   } catch (err) {
-    console.error(err instanceof Error ? err.message : err);
+    console.error(synthErrorLines(err).join("\n"));
     process.exit(1);
   }
 }

@@ -1,14 +1,16 @@
 #!/usr/bin/env node
 // Maintainer tool: reduce a full `terraform providers schema -json` dump to the
-// resource and data-source types this project uses, drop every description
+// resource, data-source and ephemeral types this project uses, drop every description
 // (the provider's prose), and record the exact provider version.
 //
 //   node scripts/pin-schema.js <full-dump.json> <version> [out=schema/auth0.json]
+//   node scripts/pin-schema.js --random <full-dump.json> <version> [out=schema/random.json]
 "use strict";
 const fs = require("fs");
 const path = require("path");
 
 const PROVIDER = "registry.terraform.io/auth0/auth0";
+const RANDOM_PROVIDER = "registry.terraform.io/hashicorp/random";
 const RESOURCES = [
   "auth0_action",
   "auth0_client",
@@ -18,6 +20,8 @@ const RESOURCES = [
   "auth0_trigger_actions",
 ];
 const DATA_SOURCES = ["auth0_tenant"];
+// hashicorp/random: only the ephemeral password that becomes the Action's client secret.
+const RANDOM_EPHEMERAL = ["random_password"];
 const PROSE = new Set(["description", "description_kind", "deprecated"]);
 
 // Walks the schema's own structure, so an attribute that happens to be called
@@ -77,15 +81,40 @@ function pinSchema(dump, version) {
   };
 }
 
-module.exports = { pinSchema, PROVIDER, RESOURCES, DATA_SOURCES };
+/** The random provider's subset: its (empty) provider block and the ephemeral random_password. */
+function pinRandomSchema(dump, version) {
+  const provider = dump.provider_schemas && dump.provider_schemas[RANDOM_PROVIDER];
+  if (!provider) throw new Error(`the dump has no provider_schemas["${RANDOM_PROVIDER}"]`);
+  if (!/^\d+\.\d+\.\d+$/.test(version)) throw new Error(`version must be exact (X.Y.Z), got "${version}"`);
+  return {
+    format_version: dump.format_version,
+    provider_schemas: {
+      [RANDOM_PROVIDER]: {
+        provider: stripProse(provider.provider),
+        ephemeral_resource_schemas: pick(provider.ephemeral_resource_schemas, RANDOM_EPHEMERAL, "ephemeral resource"),
+      },
+    },
+    provider_versions: { [RANDOM_PROVIDER]: version },
+  };
+}
+
+module.exports = { pinSchema, pinRandomSchema, PROVIDER, RANDOM_PROVIDER, RESOURCES, DATA_SOURCES, RANDOM_EPHEMERAL };
 
 if (require.main === module) {
-  const [input, version, out = path.join(__dirname, "..", "schema", "auth0.json")] = process.argv.slice(2);
+  const args = process.argv.slice(2);
+  const random = args[0] === "--random";
+  if (random) args.shift();
+  const [input, version, out = path.join(__dirname, "..", "schema", random ? "random.json" : "auth0.json")] = args;
   if (!input || !version) {
-    console.error("usage: node scripts/pin-schema.js <terraform-providers-schema.json> <X.Y.Z> [out]");
+    console.error("usage: node scripts/pin-schema.js [--random] <terraform-providers-schema.json> <X.Y.Z> [out]");
     process.exit(2);
   }
-  const pinned = pinSchema(JSON.parse(fs.readFileSync(input, "utf8")), version);
+  const dump = JSON.parse(fs.readFileSync(input, "utf8"));
+  const pinned = random ? pinRandomSchema(dump, version) : pinSchema(dump, version);
   fs.writeFileSync(out, JSON.stringify(pinned, null, 2) + "\n");
-  console.log(`wrote ${out}: ${RESOURCES.length} resources, ${DATA_SOURCES.length} data sources, auth0 ${version}`);
+  console.log(
+    random
+      ? `wrote ${out}: ephemeral ${RANDOM_EPHEMERAL.join(", ")}, random ${version}`
+      : `wrote ${out}: ${RESOURCES.length} resources, ${DATA_SOURCES.length} data sources, auth0 ${version}`,
+  );
 }

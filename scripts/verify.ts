@@ -1,6 +1,9 @@
 // npm run verify -- <env>
 // Checks the live tenant against cdktf.out/stacks/auth0-<env> with the deploy credentials
-// (read:actions, read:clients, read:client_grants). Exit 1 and a diff when it drifted.
+// (read:actions, read:clients, read:client_grants). Exit 1 and a diff when it drifted. Reads no
+// secret value: the Action's secret is write-only, only its name is checked.
+import { serializePolicy } from "../action-src/policy";
+import { tenantValues } from "../stacks/action-settings";
 import { managementClient } from "./lib/management-client";
 import { checkSynthIsCurrent } from "./lib/synth-freshness";
 import { compareTenant, expectedFromSynth, formatReport, readTenant } from "./lib/verify-tenant";
@@ -13,7 +16,9 @@ export async function main(args: string[]): Promise<number> {
   const credentials = credentialsFor(environment);
   const stack = synthesizedStack(environment);
   checkSynthIsCurrent(stack, environment.stackName);
-  const expected = expectedFromSynth(stack.json, credentials.domain);
+  // As data.auth0_tenant reads them from the provider's AUTH0_DOMAIN (case kept, like the provider).
+  const tenant = tenantValues(process.env.AUTH0_DOMAIN?.trim() || credentials.domain);
+  const expected = expectedFromSynth(stack.json, tenant, JSON.parse(serializePolicy(environment.policy)));
   let live;
   try {
     live = await readTenant(managementClient(credentials), expected);

@@ -39,11 +39,35 @@ function projectVersion(root: string): string {
   return JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8")).version;
 }
 
+/** Where a passed type-check is remembered (node_modules/.cache is git-ignored with node_modules). */
+const TYPECHECK_CACHE = path.join(PROJECT_ROOT, "node_modules", ".cache", "auth0-account-linking", "typecheck");
+
+function sourcesUnder(dir: string): string[] {
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+    const full = path.join(dir, e.name);
+    if (e.isDirectory()) return e.name === "node_modules" ? [] : sourcesUnder(full);
+    return /\.(ts|json)$/.test(e.name) ? [full] : [];
+  });
+}
+
+/**
+ * The key of one type-check: the compiler's version, the options, and every source the Action
+ * can import (its directory, the lockfile that fixes the typings). A pass is remembered under
+ * it, so repeated synths of unchanged sources skip the compiler; any edit changes the key.
+ */
+function typeCheckKey(entry: string, options: object, version: string): string {
+  const hash = createHash("sha256").update(JSON.stringify({ entry, options, version }));
+  for (const file of [...sourcesUnder(path.dirname(entry)).sort(), path.join(PROJECT_ROOT, "package-lock.json")]) {
+    hash.update(file).update("\0").update(fs.readFileSync(file)).update("\0");
+  }
+  return hash.digest("hex");
+}
+
 /** Type errors fail the build like esbuild errors do; esbuild alone only strips types. */
 function typeCheck(entry: string): void {
   // Loaded lazily: TypeScript is a build-time tool, heavy to load, needed only here.
   const ts = require("typescript") as typeof import("typescript");
-  const program = ts.createProgram([entry], {
+  const options = {
     strict: true,
     noEmit: true,
     target: ts.ScriptTarget.ES2022,
@@ -53,7 +77,11 @@ function typeCheck(entry: string): void {
     types: ["node"],
     skipLibCheck: true,
     esModuleInterop: true,
-  });
+  };
+  const key = typeCheckKey(entry, options, ts.version);
+  const passed = path.join(TYPECHECK_CACHE, key);
+  if (fs.existsSync(passed)) return;
+  const program = ts.createProgram([entry], options);
   const diagnostics = ts.getPreEmitDiagnostics(program);
   if (diagnostics.length > 0) {
     const text = ts.formatDiagnostics(diagnostics, {
@@ -62,6 +90,12 @@ function typeCheck(entry: string): void {
       getNewLine: () => "\n",
     });
     throw new BundleError(`the Action does not type-check:\n${text}`);
+  }
+  try {
+    fs.mkdirSync(TYPECHECK_CACHE, { recursive: true });
+    fs.writeFileSync(passed, "");
+  } catch {
+    // A read-only checkout only loses the cache.
   }
 }
 

@@ -40,6 +40,12 @@ export interface EnvironmentConfig {
   binding?: BindingMode;
   /** Post-login Actions that run after the linking Action (owned binding only), in order. */
   extraPostLoginActions?: ExtraPostLoginAction[];
+  /**
+   * Generation of the Action's client secret (a positive integer, default 1). Raising it makes the
+   * next deploy write a new random secret to the application and the Action (README, "Rotating
+   * the Action's secret"). Never lower it.
+   */
+  secretVersion?: number;
 }
 
 export interface ResolvedEnvironment {
@@ -51,6 +57,7 @@ export interface ResolvedEnvironment {
   policy: LinkingPolicy;
   binding: BindingMode;
   extraPostLoginActions: ExtraPostLoginAction[];
+  secretVersion: number;
 }
 
 export class ConfigError extends Error {
@@ -66,9 +73,9 @@ const S3_BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 const AWS_REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
 const TFC_NAME = /^[A-Za-z0-9_-]{1,90}$/;
 const HOSTNAME = /^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)+$/;
-const ENVIRONMENT_FIELDS = new Set(["name", "tenant", "domain", "backend", "policy", "binding", "extraPostLoginActions"]);
-/** Auth0 caps an Action secret at 4,096 characters; the policy travels as one. */
-const SECRET_LIMIT = 4096;
+const ENVIRONMENT_FIELDS = new Set(["name", "tenant", "domain", "backend", "policy", "binding", "extraPostLoginActions", "secretVersion"]);
+/** The policy travels in the Action's code (100 kB with the bundle): keep it a small part of that. */
+const POLICY_LIMIT = 16 * 1024;
 /** Auth0 binds at most 20 Actions to one trigger. */
 const TRIGGER_LIMIT = 20;
 
@@ -163,10 +170,13 @@ function checkEnvironment(config: unknown, index: number, problems: Problems): v
     problem("binding", `must be "owned" or "additive", got ${JSON.stringify(config.binding)}`);
   }
   checkExtraActions(config.extraPostLoginActions, config.binding, problem);
+  if (config.secretVersion !== undefined && !(Number.isSafeInteger(config.secretVersion) && (config.secretVersion as number) >= 1)) {
+    problem("secretVersion", `must be a positive whole number (1, 2, ...; raise it by one to rotate the Action's secret), got ${JSON.stringify(config.secretVersion)}`);
+  }
   const policyProblems = validatePolicy(config.policy);
   for (const p of policyProblems) problem(p.field, p.message);
-  if (policyProblems.length === 0 && serializePolicy(resolvePolicy(config.policy)).length > SECRET_LIMIT) {
-    problem("policy", `is longer than Auth0's ${SECRET_LIMIT}-character secret limit once serialised`);
+  if (policyProblems.length === 0 && serializePolicy(resolvePolicy(config.policy)).length > POLICY_LIMIT) {
+    problem("policy", `is longer than ${POLICY_LIMIT} characters once serialised (it is carried in the Action's code)`);
   }
 }
 
@@ -190,6 +200,7 @@ export function resolveEnvironments(configs: readonly unknown[]): ResolvedEnviro
     policy: resolvePolicy(config.policy),
     binding: config.binding ?? "owned",
     extraPostLoginActions: [...(config.extraPostLoginActions ?? [])],
+    secretVersion: config.secretVersion ?? 1,
   }));
 }
 

@@ -1,19 +1,31 @@
-// The post-login Action: the bundled code, its npm dependencies at locked versions, and its
-// secrets wired by reference (nothing secret is ever a literal here).
+// The post-login Action: the bundled code behind a prologue of non-secret settings, its npm
+// dependencies at locked versions, and its one secret, CLIENT_SECRET, write-only.
 import { Construct } from "constructs";
 import { Action } from "../.gen/providers/auth0/action";
 import { DataAuth0Tenant } from "../.gen/providers/auth0/data-auth0-tenant";
 import { serializePolicy, type LinkingPolicy } from "../action-src/policy";
 import type { ActionBundle } from "./action-bundle";
+import { settingsCodeTemplate, type SettingsReferences } from "./action-settings";
 import type { LinkingApplication } from "./linking-application";
 
 export const ACTION_NAME = "Account linking";
+export const SECRET_NAME = "CLIENT_SECRET";
 
 export interface LinkingActionProps {
   bundle: ActionBundle;
   policy: LinkingPolicy;
   application: LinkingApplication;
   tenant: DataAuth0Tenant;
+  /** Reference to the ephemeral secret the application's credentials also receive. */
+  secret: string;
+  secretVersion: number;
+}
+
+/** The Terraform expressions the settings prologue reads, from the constructs' fixed addresses. */
+export function settingsReferences(tenant: DataAuth0Tenant, application: LinkingApplication): SettingsReferences {
+  const data = `data.${tenant.terraformResourceType}.${tenant.friendlyUniqueId}`;
+  const client = `${application.client.terraformResourceType}.${application.client.friendlyUniqueId}`;
+  return { domain: `${data}.domain`, audience: `${data}.management_api_identifier`, clientId: `${client}.client_id` };
 }
 
 export class LinkingAction extends Construct {
@@ -21,20 +33,22 @@ export class LinkingAction extends Construct {
 
   constructor(scope: Construct, id: string, props: LinkingActionProps) {
     super(scope, id);
+    // Provider v1.55.0, internal/auth0/action/resource.go: secrets_wo ConflictsWith secrets, so
+    // every setting that is not a secret lives in the code (stacks/action-settings.ts). expand.go,
+    // expandAction: secrets_wo values are sent only when the names change or secrets_wo_version
+    // does; flatten never reads a value back (the API returns none).
     this.action = new Action(this, "action", {
       name: ACTION_NAME,
-      code: props.bundle.code,
+      code: settingsCodeTemplate(props.bundle.code, JSON.parse(serializePolicy(props.policy)), settingsReferences(props.tenant, props.application)),
       runtime: "node22",
       deploy: true,
       supportedTriggers: { id: "post-login", version: "v3" },
       dependencies: props.bundle.dependencies.map(({ name, version }) => ({ name, version })),
-      secrets: [
-        { name: "AUTH0_DOMAIN", value: props.tenant.domain },
-        { name: "MANAGEMENT_AUDIENCE", value: props.tenant.managementApiIdentifier },
-        { name: "CLIENT_ID", value: props.application.client.clientId },
-        { name: "CLIENT_SECRET", value: props.application.credentials.clientSecret },
-        { name: "LINKING_POLICY", value: serializePolicy(props.policy) },
-      ],
+      secretsWo: [{ name: SECRET_NAME, value: props.secret }],
+      secretsWoVersion: props.secretVersion,
+      // The application's new secret first, then the Action's: a rotation's gap is the Action's
+      // update and deploy (README, "Rotating the Action's secret").
+      dependsOn: [props.application.credentials],
     });
     // Renaming this address destroys the bound Action (a 409 from Auth0): keep it fixed.
     this.action.overrideLogicalId("linking_action");

@@ -9,9 +9,21 @@ import { DataAuth0Tenant } from "../.gen/providers/auth0/data-auth0-tenant";
 /** read:users for GET /users-by-email and GET /users/{id}; update:users to PATCH metadata and link. */
 export const MANAGEMENT_SCOPES = ["read:users", "update:users"] as const;
 
+/**
+ * The credentials' address. It was `linking_client_credentials` while the secret was read back
+ * into state; the new address makes the first plan after the upgrade destroy that state entry
+ * (and the old secret it holds) and create this one, which never holds it (README, "Rotating the
+ * Action's secret"). Keep it fixed from now on.
+ */
+export const CREDENTIALS_ID = "linking_client_secret_wo";
+
 export interface LinkingApplicationProps {
   environment: string;
   tenant: DataAuth0Tenant;
+  /** Reference to the ephemeral secret (write-only: never in state or plan). */
+  secret: string;
+  /** Raised to write a new secret (rotation). */
+  secretVersion: number;
 }
 
 export class LinkingApplication extends Construct {
@@ -29,11 +41,19 @@ export class LinkingApplication extends Construct {
     });
     this.client.overrideLogicalId("linking_client");
 
+    // Provider v1.55.0, internal/auth0/client/resource_credentials.go: updateSecret writes
+    // client_secret_wo only on create or when client_secret_wo_version changes; and
+    // internal/auth0/client/flatten.go, flattenClientCredentials, sets client_secret from the API
+    // only when client_secret_wo_version is NOT set, so with it set a refresh never reads the
+    // secret into state. (client_secret is Optional+Computed: a value already in state stays
+    // there, hence the new address above.)
     this.credentials = new ClientCredentials(this, "credentials", {
       clientId: this.client.clientId,
       authenticationMethod: "client_secret_post",
+      clientSecretWo: props.secret,
+      clientSecretWoVersion: props.secretVersion,
     });
-    this.credentials.overrideLogicalId("linking_client_credentials");
+    this.credentials.overrideLogicalId(CREDENTIALS_ID);
 
     this.grant = new ClientGrant(this, "grant", {
       clientId: this.client.clientId,

@@ -1,5 +1,5 @@
-// One Auth0 tenant's account-linking setup: provider, tenant data, the Action's application,
-// the Action and its binding. Instantiated once per environment by main.ts.
+// One Auth0 tenant's account-linking setup: provider, tenant data, the Action's write-only
+// secret, its application, the Action and its binding. Instantiated once per environment by main.ts.
 import { TerraformOutput, TerraformStack } from "cdktf";
 import { Construct } from "constructs";
 import { DataAuth0Tenant } from "../.gen/providers/auth0/data-auth0-tenant";
@@ -9,6 +9,7 @@ import { configureBackend } from "./backend";
 import type { ResolvedEnvironment } from "./config";
 import { LinkingAction } from "./linking-action";
 import { LinkingApplication } from "./linking-application";
+import { addClientSecret } from "./linking-secret";
 import { PostLoginBinding } from "./post-login-binding";
 
 export class TenantStack extends TerraformStack {
@@ -16,7 +17,7 @@ export class TenantStack extends TerraformStack {
   readonly linking: LinkingAction;
   readonly binding: PostLoginBinding;
 
-  constructor(scope: Construct, environment: ResolvedEnvironment, bundle: ActionBundle) {
+  constructor(scope: Construct, readonly environment: ResolvedEnvironment, bundle: ActionBundle) {
     super(scope, environment.stackName);
     configureBackend(this, environment.name, environment.backend);
 
@@ -25,12 +26,16 @@ export class TenantStack extends TerraformStack {
     const tenant = new DataAuth0Tenant(this, "tenant");
     tenant.overrideLogicalId("tenant");
 
-    this.application = new LinkingApplication(this, "application", { environment: environment.name, tenant });
+    const secret = addClientSecret(this);
+    const secretVersion = environment.secretVersion;
+    this.application = new LinkingApplication(this, "application", { environment: environment.name, tenant, secret, secretVersion });
     this.linking = new LinkingAction(this, "linking", {
       bundle,
       policy: environment.policy,
       application: this.application,
       tenant,
+      secret,
+      secretVersion,
     });
     this.binding = new PostLoginBinding(this, "binding", {
       mode: environment.binding,

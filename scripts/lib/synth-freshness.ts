@@ -1,13 +1,52 @@
-// A synth older than action-src/ would deploy (or verify against) code that is not the code in
-// the repository: compare the synthesized Action code with a fresh bundle.
+// A synth older than action-src/ or than the configuration would deploy (or verify against)
+// something that is not what the repository says. The synthesized Action code is compared with
+// the template the current bundle and the environment's current configuration give, the
+// write-only secret versions with the configured secretVersion, and the binding with the
+// configured binding and extra Actions.
+import { serializePolicy } from "../../action-src/policy";
 import { buildActionBundle } from "../../stacks/action-bundle";
+import { settingsCodeTemplate, splitCodeTemplate } from "../../stacks/action-settings";
+import { resolveEnvironments, type ResolvedEnvironment } from "../../stacks/config";
+import { environments } from "../../stacks/environments";
+import { CREDENTIALS_ID } from "../../stacks/linking-application";
 import { CliError, type SynthesizedStack } from "./target";
 
-// Only the bytes matter here: synth already type-checked these sources, so skip the compiler.
-export function checkSynthIsCurrent(stack: SynthesizedStack, stackName: string, currentCode = buildActionBundle({ typeCheck: false }).code): void {
-  const code = stack.json.resource?.auth0_action?.linking_action?.code;
+export interface CurrentInputs {
+  /** The Action bundle built from action-src/ now. */
+  bundleCode: string;
+  /** The environment as stacks/environments.ts configures it now. */
+  environment: ResolvedEnvironment;
+}
+
+function currentInputs(stackName: string): CurrentInputs {
+  const environment = resolveEnvironments(environments).find((e) => e.stackName === stackName);
+  if (!environment) throw new CliError(`${stackName}: not configured in stacks/environments.ts`);
+  // Only the bytes matter here: synth already type-checked these sources, so skip the compiler.
+  return { bundleCode: buildActionBundle({ typeCheck: false }).code, environment };
+}
+
+export function checkSynthIsCurrent(stack: SynthesizedStack, stackName: string, current: CurrentInputs = currentInputs(stackName)): void {
+  const resources = stack.json.resource ?? {};
+  const action = resources.auth0_action?.linking_action as Record<string, unknown> | undefined;
+  const code = action?.code;
   if (typeof code !== "string") throw new CliError(`${stackName}: the synthesized stack has no auth0_action.linking_action. Run "npm run synth" again.`);
-  if (code !== currentCode) {
+  const split = splitCodeTemplate(code);
+  if (!split || split.bundle !== current.bundleCode) {
     throw new CliError(`${stackName}: cdktf.out is older than action-src/ (the synthesized Action code differs from a fresh bundle). Run "npm run synth" first.`);
   }
+  const { environment } = current;
+  const refs = /\$\{jsonencode\(([a-z0-9_.]+)\)\}/g;
+  const [domain, audience, clientId] = [...split.prologueTemplate.matchAll(refs)].map((m) => m[1]);
+  const expected = settingsCodeTemplate(current.bundleCode, JSON.parse(serializePolicy(environment.policy)), { domain, audience, clientId });
+  const stale = (what: string) =>
+    new CliError(`${stackName}: cdktf.out is older than the configuration (${what} differs from environment "${environment.name}" in stacks/environments.ts). Run "npm run synth" first.`);
+  if (expected !== code) throw stale("the policy in the synthesized Action's settings");
+  const credentials = resources.auth0_client_credentials?.[CREDENTIALS_ID] as Record<string, unknown> | undefined;
+  if (action!.secrets_wo_version !== environment.secretVersion || credentials?.client_secret_wo_version !== environment.secretVersion) {
+    throw stale("the synthesized secret version");
+  }
+  const owned = resources.auth0_trigger_actions?.post_login_binding as { actions?: Array<{ id: string; display_name: string }> } | undefined;
+  const bound = owned ? `owned:${JSON.stringify((owned.actions ?? []).slice(1).map((a) => [a.id, a.display_name]))}` : resources.auth0_trigger_action?.post_login_binding_additive ? "additive:[]" : "none";
+  const configured = `${environment.binding}:${JSON.stringify(environment.extraPostLoginActions.map((a) => [a.id, a.displayName]))}`;
+  if (bound !== configured) throw stale("the synthesized post-login binding");
 }

@@ -1,13 +1,25 @@
 // Checks a live tenant against the synthesized stack: the linking Action exists and runs the
-// synthesized code, it is bound to post-login where the stack puts it, and its application holds
-// exactly the synthesized Management API grant. Reading goes through the auth0 SDK; the comparison
-// is pure so its wording is tested directly.
+// synthesized code behind the settings prologue this tenant should get (the configuration's policy,
+// the tenant's domain and audience, the id of the linking application found in the tenant), its
+// secret names are exactly the write-only ones, it is bound to post-login where the stack puts it,
+// and its application holds exactly the synthesized Management API grant. Never needs a secret
+// value. Reading goes through the auth0 SDK; the comparison is pure so its wording is tested directly.
 import { createHash } from "crypto";
 import type { ManagementClient } from "auth0";
-import type { SynthesizedJson } from "./target";
+import { readDeployedCode, renderSettingsPrologue, SETTINGS_VARIABLE, splitCodeTemplate } from "../../stacks/action-settings";
+import { CliError, type SynthesizedJson } from "./target";
 
 export interface ExpectedTenant {
-  action: { name: string; codeSha256: string; codeBytes: number; runtime: string; dependencies: string[]; secretNames: string[] };
+  action: {
+    name: string;
+    /** The synthesized bundle (the code after the settings prologue). */
+    bundle: string;
+    /** Settings every login gets, but the client id, which is the live application's. */
+    settings: { domain: string; audience: string; policy: unknown };
+    runtime: string;
+    dependencies: string[];
+    secretNames: string[];
+  };
   binding: { mode: "owned"; order: Array<{ id: string | "linking"; displayName: string }> } | { mode: "additive" };
   client: { name: string };
   grant: { audience: string; scopes: string[] };
@@ -17,7 +29,7 @@ export interface LiveTenant {
   actions: Array<{ id: string; name: string }>;
   action?: {
     id: string;
-    deployed?: { codeSha256: string; codeBytes: number; runtime?: string; dependencies: string[]; secretNames: string[]; deployed: boolean };
+    deployed?: { code: string; runtime?: string; dependencies: string[]; secretNames: string[]; deployed: boolean };
     allChangesDeployed?: boolean;
   };
   bindings: Array<{ actionId: string; name: string }>;
@@ -41,8 +53,11 @@ function resource(json: SynthesizedJson, type: string, name: string): Record<str
   return json.resource?.[type]?.[name] as Record<string, any> | undefined;
 }
 
-/** What the synthesized stack says the tenant holds. `domain` gives the Management API audience. */
-export function expectedFromSynth(json: SynthesizedJson, domain: string): ExpectedTenant {
+/**
+ * What the synthesized stack says the tenant holds. `tenant` is what data.auth0_tenant reads
+ * (stacks/action-settings.ts, tenantValues); `policy` the configuration's, as serializePolicy emits it.
+ */
+export function expectedFromSynth(json: SynthesizedJson, tenant: { domain: string; audience: string }, policy: unknown): ExpectedTenant {
   const action = resource(json, "auth0_action", "linking_action");
   const client = resource(json, "auth0_client", "linking_client");
   const grant = resource(json, "auth0_client_grant", "linking_client_grant");
@@ -54,15 +69,17 @@ export function expectedFromSynth(json: SynthesizedJson, domain: string): Expect
     !grant && "auth0_client_grant.linking_client_grant",
     !owned && !additive && "a post-login binding",
   ].filter(Boolean);
-  if (missing.length > 0) throw new Error(`the synthesized stack has no ${missing.join(", ")}; run "npm run synth" again`);
+  if (missing.length > 0) throw new CliError(`the synthesized stack has no ${missing.join(", ")}; run "npm run synth" again`);
+  const split = splitCodeTemplate(String(action!.code));
+  if (!split || action!.secrets !== undefined) throw new CliError(`the synthesized Action predates write-only secrets (no ${SETTINGS_VARIABLE} prologue); run "npm run synth" again`);
   return {
     action: {
       name: String(action!.name),
-      codeSha256: sha256(String(action!.code)),
-      codeBytes: Buffer.byteLength(String(action!.code)),
+      bundle: split.bundle,
+      settings: { domain: tenant.domain, audience: tenant.audience, policy },
       runtime: String(action!.runtime),
       dependencies: ((action!.dependencies ?? []) as Array<{ name: string; version: string }>).map((d) => `${d.name}@${d.version}`).sort(),
-      secretNames: ((action!.secrets ?? []) as Array<{ name: string }>).map((s) => s.name).sort(),
+      secretNames: ((action!.secrets_wo ?? []) as Array<{ name: string }>).map((s) => s.name).sort(),
     },
     binding: owned
       ? {
@@ -74,7 +91,7 @@ export function expectedFromSynth(json: SynthesizedJson, domain: string): Expect
         }
       : { mode: "additive" },
     client: { name: String(client!.name) },
-    grant: { audience: `https://${domain}/api/v2/`, scopes: [...(grant!.scopes as string[])].sort() },
+    grant: { audience: tenant.audience, scopes: [...(grant!.scopes as string[])].sort() },
   };
 }
 
@@ -85,6 +102,38 @@ function setDiff(label: string, expected: string[], found: string[]): string[] {
 }
 
 const short = (hash: string) => hash.slice(0, 12);
+/**
+ * The deployed code must be exactly prologue(expected settings) + the synthesized bundle. The
+ * client id is the live application's (a re-created client must have reached the Action). On a
+ * difference, says which part: the settings (values shown: none is secret) or the bundle (hashes).
+ */
+function compareCode(expected: ExpectedTenant, code: string, clients: Array<{ clientId: string }>): Check[] {
+  const what = "deployed code is the synthesized bundle behind this tenant's settings";
+  if (clients.length !== 1) {
+    return [{ ok: false, what, detail: ["- cannot be checked: the Action's application is not found exactly once (see below)"] }];
+  }
+  const settings = { domain: expected.action.settings.domain, audience: expected.action.settings.audience, clientId: clients[0].clientId, policy: expected.action.settings.policy };
+  const want = renderSettingsPrologue(settings) + expected.action.bundle;
+  if (code === want) return [{ ok: true, what, detail: [] }];
+  const found = readDeployedCode(code);
+  const detail: string[] = [];
+  if (!found) {
+    detail.push(`- a ${SETTINGS_VARIABLE} prologue with this tenant's settings`, "+ deployed code has no readable prologue (deployed before write-only secrets, or edited outside Terraform)");
+  } else {
+    const prologueOk = code.startsWith(renderSettingsPrologue(settings));
+    for (const key of Object.keys(settings) as Array<keyof typeof settings>) {
+      const want = JSON.stringify(settings[key]);
+      const got = JSON.stringify(found.settings[key]);
+      if (want !== got) detail.push(`- settings.${key}: ${want}`, `+ settings.${key}: ${got ?? "(missing)"}`);
+    }
+    for (const key of Object.keys(found.settings)) if (!(key in settings)) detail.push(`+ settings.${key}: not in the stack`);
+    if (!prologueOk && detail.length === 0) detail.push("- the settings line as the stack renders it", "+ the same values, written differently (edited outside Terraform?)");
+    if (found.bundle !== expected.action.bundle) {
+      detail.push(`- synthesized bundle: sha256 ${short(sha256(expected.action.bundle))}… (${Buffer.byteLength(expected.action.bundle)} bytes)`, `+ deployed bundle:    sha256 ${short(sha256(found.bundle))}… (${Buffer.byteLength(found.bundle)} bytes)`);
+    }
+  }
+  return [{ ok: false, what, detail }];
+}
 
 export function compareTenant(expected: ExpectedTenant, live: LiveTenant): Check[] {
   const checks: Check[] = [];
@@ -98,11 +147,7 @@ export function compareTenant(expected: ExpectedTenant, live: LiveTenant): Check
     if (!deployed) {
       check(false, "Action has a deployed version", ["- no deployed version: the Action was created but never deployed"]);
     } else {
-      check(
-        deployed.codeSha256 === expected.action.codeSha256,
-        "deployed code is the synthesized bundle",
-        deployed.codeSha256 === expected.action.codeSha256 ? [] : [`- synthesized: sha256 ${short(expected.action.codeSha256)}… (${expected.action.codeBytes} bytes)`, `+ deployed:    sha256 ${short(deployed.codeSha256)}… (${deployed.codeBytes} bytes)`],
-      );
+      for (const c of compareCode(expected, deployed.code, live.clients.filter((c) => c.name === expected.client.name))) checks.push(c);
       check(deployed.deployed && live.action.allChangesDeployed !== false, "no undeployed draft", deployed.deployed ? (live.action.allChangesDeployed === false ? ["+ the Action has a draft that differs from its deployed version (edited in the dashboard?)"] : []) : ["- the latest version is not deployed"]);
       check(deployed.runtime === expected.action.runtime, `runtime ${expected.action.runtime}`, deployed.runtime === expected.action.runtime ? [] : [`- ${expected.action.runtime}`, `+ ${deployed.runtime ?? "(none)"}`]);
       const depDiff = setDiff("dependency", expected.action.dependencies, [...deployed.dependencies].sort());
@@ -154,8 +199,7 @@ export async function readTenant(client: ManagementClient, expected: ExpectedTen
       id: named[0].id,
       allChangesDeployed: full.all_changes_deployed,
       deployed: d?.code === undefined ? undefined : {
-        codeSha256: sha256(d.code),
-        codeBytes: Buffer.byteLength(d.code),
+        code: d.code,
         runtime: d.runtime,
         dependencies: (d.dependencies ?? []).map((dep) => `${dep.name}@${dep.version}`),
         secretNames: (d.secrets ?? []).map((s) => String(s.name)),

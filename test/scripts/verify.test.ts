@@ -1,20 +1,30 @@
+import * as path from "path";
+import { serializePolicy } from "../../action-src/policy";
 import { compareTenant, expectedFromSynth, type LiveTenant } from "../../scripts/lib/verify-tenant";
-import { deploySynthesizedStack, DEPLOYER } from "../support/deployed-tenant";
+import { renderSettingsPrologue, tenantValues } from "../../stacks/action-settings";
+import { actionBundle } from "../../stacks/action-bundle";
+import { resolveEnvironments, type EnvironmentConfig } from "../../stacks/config";
+import { deploySynthesizedStack, DEPLOYER, type DeployedTenant } from "../support/deployed-tenant";
 import { ManagementApiEmulator } from "../support/management-api";
 import { cleanEnv, runScript } from "../support/run-script";
-import { configured, synthConfig, synthEnvironment, writeSynthOutdir, type TerraformJson } from "../support/synth";
+import { synthConfig, writeSynthOutdir, type TerraformJson } from "../support/synth";
+import { DEV } from "../stacks/fixtures";
 
-const dev = configured().find((e) => e.name === "dev")!;
-const { tf } = synthEnvironment(dev);
+const { tf } = synthConfig(DEV);
+const policyOf = (config: EnvironmentConfig) => JSON.parse(serializePolicy(resolveEnvironments([config])[0].policy));
+const HOST = path.join(__dirname, "..", "support", "environments-host.ts");
+const VERIFY = path.join(__dirname, "..", "..", "scripts", "verify.ts");
 
 describe("verify compares the tenant with the synthesized stack (pure)", () => {
-  const expected = expectedFromSynth(tf as never, "acme-dev.eu.auth0.com");
+  const tenant = tenantValues("acme-dev.eu.auth0.com");
+  const expected = expectedFromSynth(tf as never, tenant, policyOf(DEV));
+  const deployedCode = renderSettingsPrologue({ ...tenant, clientId: "cl-1", policy: policyOf(DEV) }) + actionBundle().code;
   const good = (): LiveTenant => ({
     actions: [{ id: "act-1", name: "Account linking" }],
     action: {
       id: "act-1",
       allChangesDeployed: true,
-      deployed: { codeSha256: expected.action.codeSha256, codeBytes: expected.action.codeBytes, runtime: "node22", dependencies: [...expected.action.dependencies], secretNames: [...expected.action.secretNames], deployed: true },
+      deployed: { code: deployedCode, runtime: "node22", dependencies: [...expected.action.dependencies], secretNames: [...expected.action.secretNames], deployed: true },
     },
     bindings: [{ actionId: "act-1", name: "Account linking" }],
     clients: [{ clientId: "cl-1", name: "Account linking Action (dev)" }],
@@ -24,7 +34,9 @@ describe("verify compares the tenant with the synthesized stack (pure)", () => {
 
   test("what the stack synthesizes", () => {
     expect(expected.grant).toEqual({ audience: "https://acme-dev.eu.auth0.com/api/v2/", scopes: ["read:users", "update:users"] });
-    expect(expected.action.secretNames).toEqual(["AUTH0_DOMAIN", "CLIENT_ID", "CLIENT_SECRET", "LINKING_POLICY", "MANAGEMENT_AUDIENCE"]);
+    expect(expected.action.secretNames).toEqual(["CLIENT_SECRET"]);
+    expect(expected.action.bundle).toBe(actionBundle().code);
+    expect(expected.action.settings).toEqual({ domain: "acme-dev.eu.auth0.com", audience: "https://acme-dev.eu.auth0.com/api/v2/", policy: policyOf(DEV) });
     expect(expected.binding).toEqual({ mode: "owned", order: [{ id: "linking", displayName: "Account linking" }] });
   });
 
@@ -38,6 +50,10 @@ describe("verify compares the tenant with the synthesized stack (pure)", () => {
     ["an undeployed dashboard draft", (t) => (t.action!.allChangesDeployed = false), "no undeployed draft", ["+ the Action has a draft that differs from its deployed version (edited in the dashboard?)"]],
     ["another runtime", (t) => (t.action!.deployed!.runtime = "node18"), "runtime node22", ["- node22", "+ node18"]],
     ["a secret removed", (t) => (t.action!.deployed!.secretNames = t.action!.deployed!.secretNames.filter((n) => n !== "CLIENT_SECRET")), "secret names (values are not readable)", ["- secret expected, not in the tenant: CLIENT_SECRET"]],
+    ["the old plain secrets still there", (t) => t.action!.deployed!.secretNames.push("LINKING_POLICY"), "secret names (values are not readable)", ["+ secret in the tenant, not in the stack: LINKING_POLICY"]],
+    ["a re-created client whose id never reached the Action", (t) => (t.clients[0].clientId = "cl-2"), "deployed code is the synthesized bundle behind this tenant's settings", ['- settings.clientId: "cl-2"', '+ settings.clientId: "cl-1"']],
+    ["another policy deployed", (t) => (t.action!.deployed!.code = t.action!.deployed!.code.replace('"reportOnly":false', '"reportOnly":true')), "deployed code is the synthesized bundle behind this tenant's settings", ['- settings.policy: ' + JSON.stringify(policyOf(DEV)), '+ settings.policy: ' + JSON.stringify(policyOf({ ...DEV, policy: { reportOnly: true } }))]],
+    ["code deployed before write-only secrets (no prologue)", (t) => (t.action!.deployed!.code = actionBundle().code), "deployed code is the synthesized bundle behind this tenant's settings", ["- a LINKING_SETTINGS prologue with this tenant's settings", "+ deployed code has no readable prologue (deployed before write-only secrets, or edited outside Terraform)"]],
     ["the Action unbound", (t) => (t.bindings = []), "post-login flow is exactly the stack's: Account linking first", ["- stack:  act-1 (Account linking)", "+ tenant: (empty)"]],
     ["a scope missing", (t) => (t.grants[0].scopes = ["read:users"]), "scopes are exactly read:users update:users", ["- scope expected, not in the tenant: update:users"]],
     ["the application missing", (t) => { t.clients = []; t.grants = []; }, 'application "Account linking Action (dev)" exists once', ["- not found in the tenant"]],
@@ -51,7 +67,8 @@ describe("verify compares the tenant with the synthesized stack (pure)", () => {
   });
 
   test("additive binding only needs the Action somewhere in the flow", () => {
-    const additive = expectedFromSynth(synthConfig({ name: "qa", tenant: "qa", binding: "additive" }).tf as never, "acme-dev.eu.auth0.com");
+    const qa: EnvironmentConfig = { name: "qa", tenant: "qa", binding: "additive" };
+    const additive = expectedFromSynth(synthConfig(qa).tf as never, tenant, policyOf(qa));
     const live = good();
     live.bindings = [{ actionId: "other", name: "Other" }, { actionId: "act-1", name: "Account linking" }];
     live.clients[0].name = "Account linking Action (qa)";
@@ -64,7 +81,7 @@ describe("verify compares the tenant with the synthesized stack (pure)", () => {
 describe("npm run verify against the Management API emulation, with the real auth0 SDK", () => {
   const tenant = new ManagementApiEmulator();
   let outdir: string;
-  let deployed: { actionId: string; clientId: string };
+  let deployed: DeployedTenant;
 
   beforeAll(async () => {
     await tenant.start();
@@ -76,8 +93,9 @@ describe("npm run verify against the Management API emulation, with the real aut
     deployed = deploySynthesizedStack(tenant, JSON.parse(JSON.stringify(tf)) as TerraformJson);
   });
 
-  const verify = (extra: Record<string, string | undefined> = {}) =>
-    runScript("verify", ["dev"], cleanEnv({ AUTH0_DOMAIN: tenant.domain, AUTH0_CLIENT_ID: DEPLOYER.clientId, AUTH0_CLIENT_SECRET: DEPLOYER.clientSecret, LINKING_OUTDIR: outdir, ...extra }));
+  // The command runs with the test's configuration in place of stacks/environments.ts.
+  const verify = (extra: Record<string, string | undefined> = {}, configs: EnvironmentConfig[] = [DEV]) =>
+    runScript(HOST, [JSON.stringify(configs), VERIFY, "dev"], cleanEnv({ AUTH0_DOMAIN: tenant.domain, AUTH0_CLIENT_ID: DEPLOYER.clientId, AUTH0_CLIENT_SECRET: DEPLOYER.clientSecret, LINKING_OUTDIR: outdir, ...extra }));
 
   test("a freshly deployed tenant verifies: exit 0, every check ok", async () => {
     const result = await verify();
@@ -99,7 +117,7 @@ describe("npm run verify against the Management API emulation, with the real aut
     const result = await verify();
     expect(result.code).toBe(1);
     const out = result.stdout;
-    expect(out).toMatch(/DRIFT deployed code is the synthesized bundle\n\s+- synthesized: sha256 [0-9a-f]{12}… \(\d+ bytes\)\n\s+\+ deployed: +sha256 [0-9a-f]{12}… \(\d+ bytes\)/);
+    expect(out).toMatch(/DRIFT deployed code is the synthesized bundle behind this tenant's settings\n\s+- synthesized bundle: sha256 [0-9a-f]{12}… \(\d+ bytes\)\n\s+\+ deployed bundle: +sha256 [0-9a-f]{12}… \(\d+ bytes\)/);
     expect(out).toContain(`+ tenant: 11111111-2222-4333-8444-555555555555 → ${deployed.actionId} (Account linking)`);
     expect(out).toContain("+ scope in the tenant, not in the stack: delete:users");
     expect(out).toMatch(/DRIFT no grant to any other API\n\s+\+ grant cgr_linking-client-id_0 to https:\/\/api\.example\.com\/: read:things/);
@@ -113,6 +131,37 @@ describe("npm run verify against the Management API emulation, with the real aut
     expect(result.code).toBe(1);
     expect(result.stderr).toContain("cdktf.out is older than action-src/");
     expect(tenant.requests).toEqual([]);
+  });
+
+  test("a synth older than the configuration (policy, secret version, binding) is refused before the tenant is read", async () => {
+    const policy = await verify({}, [{ ...DEV, policy: { reportOnly: true } }]);
+    expect(policy.code).toBe(1);
+    expect(policy.stderr).toBe('error: auth0-dev: cdktf.out is older than the configuration (the policy in the synthesized Action\'s settings differs from environment "dev" in stacks/environments.ts). Run "npm run synth" first.\n');
+    const version = await verify({}, [{ ...DEV, secretVersion: 2 }]);
+    expect(version.stderr).toContain("cdktf.out is older than the configuration (the synthesized secret version differs");
+    const binding = await verify({}, [{ ...DEV, extraPostLoginActions: [{ id: "11111111-2222-4333-8444-555555555555", displayName: "Audit" }] }]);
+    expect(binding.stderr).toContain("cdktf.out is older than the configuration (the synthesized post-login binding differs");
+    expect(tenant.requests).toEqual([]);
+  });
+
+  test("the deployed Action got the settings and the one secret an apply gives it", () => {
+    const action = tenant.actions.get(deployed.actionId)!;
+    const settings = { ...tenantValues(tenant.domain), clientId: deployed.clientId, policy: policyOf(DEV) };
+    expect(action.deployed_version!.code).toBe(renderSettingsPrologue(settings) + actionBundle().code);
+    expect(action.deployed_version!.secrets).toEqual([{ name: "CLIENT_SECRET" }]);
+    expect(tenant.clients.get(deployed.clientId)!.clientSecret).toBe(deployed.clientSecret);
+    expect(deployed.clientSecret).toMatch(/^[A-Za-z0-9_-]{64}$/);
+  });
+
+  test("a client re-created outside Terraform: the Action still names the old one", async () => {
+    const client = tenant.clients.get(deployed.clientId)!;
+    tenant.clients.delete(deployed.clientId);
+    tenant.addClient({ ...client, clientId: "recreated-client" });
+    const result = await verify();
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain('- settings.clientId: "recreated-client"');
+    expect(result.stdout).toContain(`+ settings.clientId: "${deployed.clientId}"`);
+    expect(result.stdout + result.stderr).not.toContain(deployed.clientSecret);
   });
 
   test("a tenant where the Action was deleted", async () => {

@@ -3,7 +3,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { buildApp } from "../../main";
 import { ConfigError, resolveEnvironments, selectEnvironments } from "../../stacks/config";
-import { environments } from "../../stacks/environments";
+import { TEAM_LIKE } from "./fixtures";
 
 function problemsOf(configs: unknown[]): string[] {
   try {
@@ -18,14 +18,14 @@ function problemsOf(configs: unknown[]): string[] {
 const ok = { name: "qa", tenant: "qa tenant" };
 
 describe("environment configuration", () => {
-  test("the repository's environments are valid: dev, staging, prod", () => {
-    expect(resolveEnvironments(environments).map((e) => e.stackName)).toEqual(["auth0-dev", "auth0-staging", "auth0-prod"]);
+  test("defaults: local state, owned binding, the default policy, secret version 1", () => {
+    const [qa] = resolveEnvironments([ok]);
+    expect(qa).toMatchObject({ stackName: "auth0-qa", backend: { type: "local" }, binding: "owned", extraPostLoginActions: [], secretVersion: 1, domain: undefined });
+    expect(qa.policy).toEqual(resolveEnvironments([{ ...ok, policy: {} }])[0].policy);
   });
 
-  test("dev runs the default policy: link, fail open", () => {
-    const dev = resolveEnvironments(environments).find((e) => e.name === "dev")!;
-    expect(dev.policy).toEqual({ reportOnly: false, failClosed: false, excludedConnections: [], trustedEmailConnections: [], primaryConnectionOrder: [] });
-    expect(dev.binding).toBe("owned");
+  test("a domain is kept lower-cased; a secret version as given", () => {
+    expect(resolveEnvironments([{ ...ok, domain: "ACME-QA.eu.auth0.com", secretVersion: 3 }])[0]).toMatchObject({ domain: "acme-qa.eu.auth0.com", secretVersion: 3 });
   });
 
   test.each([
@@ -41,6 +41,9 @@ describe("environment configuration", () => {
     [{ ...ok, backend: { type: "cloud", organization: "acme" } }, 'environment "qa": backend.workspace is required for the cloud backend'],
     [{ ...ok, backend: { type: "local", path: "state.json" } }, 'environment "qa": backend.path must be a file path ending in .tfstate'],
     [{ ...ok, binding: "append" }, 'environment "qa": binding must be "owned" or "additive", got "append"'],
+    [{ ...ok, secretVersion: 0 }, 'environment "qa": secretVersion must be a positive whole number (1, 2, ...; raise it by one to rotate the Action\'s secret), got 0'],
+    [{ ...ok, secretVersion: 1.5 }, 'environment "qa": secretVersion must be a positive whole number'],
+    [{ ...ok, secretVersion: "2" }, 'environment "qa": secretVersion must be a positive whole number (1, 2, ...; raise it by one to rotate the Action\'s secret), got "2"'],
     [{ ...ok, extraPostLoginActions: [{ id: "not-a-uuid", displayName: "x" }] }, 'environment "qa": extraPostLoginActions[0].id must be an Action id (a lower-case UUID), got "not-a-uuid"'],
     [
       { ...ok, extraPostLoginActions: [{ id: "11111111-2222-4333-8444-555555555555", displayName: "a" }, { id: "11111111-2222-4333-8444-555555555555", displayName: "b" }] },
@@ -84,7 +87,7 @@ describe("environment configuration", () => {
 });
 
 describe("selecting environments", () => {
-  const all = resolveEnvironments(environments);
+  const all = resolveEnvironments(TEAM_LIKE);
 
   test("all by default, a comma-separated subset on request", () => {
     expect(selectEnvironments(all, undefined).map((e) => e.name)).toEqual(["dev", "staging", "prod"]);
@@ -97,7 +100,7 @@ describe("selecting environments", () => {
 
   test("an unknown selection fails before anything is synthesized", () => {
     const app = Testing.app();
-    expect(() => buildApp(app, "qa")).toThrow(ConfigError);
+    expect(() => buildApp(app, "no-such-environment")).toThrow(ConfigError);
     expect(app.node.children).toHaveLength(0);
     app.synth();
     const stacks = path.join(app.outdir, "stacks");

@@ -1,17 +1,27 @@
 import { actionBundle } from "../../stacks/action-bundle";
-import { configured, synthEnvironment } from "../support/synth";
+import { splitCodeTemplate } from "../../stacks/action-settings";
+import type { EnvironmentConfig } from "../../stacks/config";
+import { synthConfig } from "../support/synth";
+import { DEV, PROD, STAGING } from "./fixtures";
 
-// The bundled code changes with every Action edit; the snapshot records its hash and size
-// instead, so reviews of stack changes stay readable. The bundle has its own tests.
+// The bundled code changes with every Action edit; the snapshot keeps the settings prologue (what
+// a reviewer needs to see) and records the bundle's size instead, so reviews of stack changes stay
+// readable. The bundle has its own tests. Snapshots are of fixture configurations the tests own.
 function masked(json: string): unknown {
   const tf = JSON.parse(json);
   const bundle = actionBundle();
   const action = tf.resource.auth0_action.linking_action;
-  expect(action.code).toBe(bundle.code);
-  action.code = `<action bundle: ${bundle.bytes} bytes>`;
+  const split = splitCodeTemplate(action.code)!;
+  expect(split.bundle).toBe(bundle.code);
+  action.code = `${split.prologueTemplate}<action bundle: ${bundle.bytes} bytes>`;
   return tf;
 }
 
-test.each(configured().map((env) => [env.name, env] as const))("environment %s matches its snapshot", (_name, env) => {
-  expect(masked(synthEnvironment(env).json)).toMatchSnapshot();
+test.each<[string, EnvironmentConfig]>([
+  ["dev", DEV],
+  ["staging", STAGING],
+  ["prod", PROD],
+  ["additive", { name: "qa", tenant: "qa", binding: "additive", backend: { type: "cloud", organization: "acme", workspace: "auth0-qa" } }],
+])("fixture %s matches its snapshot", (_name, config) => {
+  expect(masked(synthConfig(config).json)).toMatchSnapshot();
 });

@@ -1,6 +1,5 @@
 import "cdktf/lib/testing/adapters/jest";
 import { Action } from "../../.gen/providers/auth0/action";
-import { Client } from "../../.gen/providers/auth0/client";
 import { ClientCredentials } from "../../.gen/providers/auth0/client-credentials";
 import { DataAuth0Tenant } from "../../.gen/providers/auth0/data-auth0-tenant";
 import { Auth0Provider } from "../../.gen/providers/auth0/provider";
@@ -8,48 +7,29 @@ import { TriggerAction } from "../../.gen/providers/auth0/trigger-action";
 import { TriggerActions } from "../../.gen/providers/auth0/trigger-actions";
 import { serializePolicy } from "../../action-src/policy";
 import { actionBundle } from "../../stacks/action-bundle";
-import { configured, synthConfig, synthEnvironment } from "../support/synth";
+import { evaluateCodeTemplate, renderSettingsPrologue, splitCodeTemplate } from "../../stacks/action-settings";
+import type { EnvironmentConfig } from "../../stacks/config";
+import { synthConfig } from "../support/synth";
+import { DEV, PROD, STAGING } from "./fixtures";
+import { contractProblems, SECRET_REF } from "./stack-contract";
+import { resolveEnvironments } from "../../stacks/config";
 
 const lock = require("../../package-lock.json");
 
-describe.each(configured().map((env) => [env.name, env] as const))("environment %s", (_name, env) => {
-  const { json, tf } = synthEnvironment(env);
+describe.each([DEV, STAGING, PROD].map((c) => [c.name, c] as const))("fixture environment %s", (_name, config) => {
+  const env = resolveEnvironments([config])[0];
+  const { json, tf } = synthConfig(config);
+  const action = tf.resource.auth0_action.linking_action as Record<string, any>;
 
-  test("declares the auth0 provider with no arguments at all (credentials come from AUTH0_* at plan time)", () => {
+  test("meets the stack contract", () => {
+    expect(contractProblems(env, tf, json)).toEqual([]);
+  });
+
+  test("declares the auth0 provider with no arguments and reads the tenant instead of hard-coding it", () => {
     expect(json).toHaveProvider(Auth0Provider);
     expect(tf.provider.auth0).toEqual([{}]);
-  });
-
-  test("pins the provider to exactly 1.55.0", () => {
-    expect(tf.terraform.required_providers.auth0).toEqual({ source: "auth0/auth0", version: "1.55.0" });
-  });
-
-  test("reads the tenant instead of hard-coding domain or audience", () => {
     expect(json).toHaveDataSource(DataAuth0Tenant);
-    expect(json).not.toMatch(/\.auth0\.com/);
-  });
-
-  test("creates a client-credentials-only application named for the environment", () => {
-    expect(json).toHaveResourceWithProperties(Client, {
-      app_type: "non_interactive",
-      grant_types: ["client_credentials"],
-      name: `Account linking Action (${env.name})`,
-    });
-    expect(json).toHaveResourceWithProperties(ClientCredentials, {
-      client_id: "${auth0_client.linking_client.client_id}",
-      authentication_method: "client_secret_post",
-    });
-  });
-
-  test("grants exactly read:users and update:users on the tenant's Management API", () => {
-    const grants = Object.values(tf.resource.auth0_client_grant);
-    expect(grants).toHaveLength(1);
-    expect(grants[0]).toMatchObject({
-      audience: "${data.auth0_tenant.tenant.management_api_identifier}",
-      client_id: "${auth0_client.linking_client.client_id}",
-      scopes: ["read:users", "update:users"],
-    });
-    expect(grants[0]).not.toHaveProperty("allow_all_scopes");
+    expect(json).not.toMatch(/acme\.eu\.auth0\.com/); // the configured domain guards commands, it is not deployed
   });
 
   test("deploys the bundled Action on post-login v3, node22, with the locked auth0 version", () => {
@@ -58,57 +38,83 @@ describe.each(configured().map((env) => [env.name, env] as const))("environment 
       runtime: "node22",
       deploy: true,
       supported_triggers: { id: "post-login", version: "v3" },
-      code: actionBundle().code,
       dependencies: [{ name: "auth0", version: lock.packages["node_modules/auth0"].version }],
     });
+    expect(splitCodeTemplate(action.code)!.bundle).toBe(actionBundle().code);
   });
 
-  test("wires the Action's secrets by reference, plus the environment's policy", () => {
-    const action = tf.resource.auth0_action.linking_action as { secrets: { name: string; value: string }[] };
-    expect(action.secrets).toEqual([
-      { name: "AUTH0_DOMAIN", value: "${data.auth0_tenant.tenant.domain}" },
-      { name: "MANAGEMENT_AUDIENCE", value: "${data.auth0_tenant.tenant.management_api_identifier}" },
-      { name: "CLIENT_ID", value: "${auth0_client.linking_client.client_id}" },
-      { name: "CLIENT_SECRET", value: "${auth0_client_credentials.linking_client_credentials.client_secret}" },
-      { name: "LINKING_POLICY", value: serializePolicy(env.policy) },
-    ]);
+  test("the settings reach the Action in its code, by reference, with the environment's policy", () => {
+    const { prologueTemplate } = splitCodeTemplate(action.code)!;
+    expect(prologueTemplate).toBe(
+      'var LINKING_SETTINGS = {"domain":${jsonencode(data.auth0_tenant.tenant.domain)},' +
+        '"audience":${jsonencode(data.auth0_tenant.tenant.management_api_identifier)},' +
+        '"clientId":${jsonencode(auth0_client.linking_client.client_id)},' +
+        `"policy":${serializePolicy(env.policy)}};\n`,
+    );
   });
 
-  test("binds the linking Action first on post-login, owning the trigger", () => {
-    expect(json).toHaveResourceWithProperties(TriggerActions, {
-      trigger: "post-login",
-      actions: [{ id: "${auth0_action.linking_action.id}", display_name: "${auth0_action.linking_action.name}" }],
+  test("the application's and the Action's secret are one ephemeral value, written only", () => {
+    expect(tf.ephemeral).toEqual({ random_password: { linking_client_secret: { length: 64, special: false } } });
+    expect(json).toHaveResourceWithProperties(ClientCredentials, {
+      client_id: "${auth0_client.linking_client.client_id}",
+      authentication_method: "client_secret_post",
+      client_secret_wo: SECRET_REF,
+      client_secret_wo_version: env.secretVersion,
     });
-    expect(json).not.toHaveResource(TriggerAction);
+    expect(action.secrets_wo).toEqual([{ name: "CLIENT_SECRET", value: SECRET_REF }]);
+    expect(action.secrets_wo_version).toBe(env.secretVersion);
+    expect(action).not.toHaveProperty("secrets");
+    expect(json).not.toMatch(/\.client_secret[}).]/);
   });
+});
 
-  test("keeps stable logical ids for every resource", () => {
-    const addresses = Object.entries(tf.resource).flatMap(([type, byName]) => Object.keys(byName).map((n) => `${type}.${n}`));
-    expect(addresses.sort()).toEqual([
-      "auth0_action.linking_action",
-      "auth0_client.linking_client",
-      "auth0_client_credentials.linking_client_credentials",
-      "auth0_client_grant.linking_client_grant",
-      "auth0_trigger_actions.post_login_binding",
-    ]);
-    expect(Object.keys(tf.data!.auth0_tenant)).toEqual(["tenant"]);
-  });
-
-  test("outputs ids operators need and nothing secret", () => {
-    expect(tf.output).toEqual({
-      linking_action_id: expect.objectContaining({ value: "${auth0_action.linking_action.id}" }),
-      linking_action_version_id: expect.objectContaining({ value: "${auth0_action.linking_action.version_id}" }),
-      linking_client_id: expect.objectContaining({ value: "${auth0_client.linking_client.client_id}" }),
-    });
-  });
-
-  test("contains no secret material", () => {
-    const withoutCode = json.replace(JSON.stringify(actionBundle().code).slice(1, -1), "");
-    expect(withoutCode).not.toMatch(/client_secret"\s*:/); // only references such as ...client_secret}
-    expect(withoutCode).not.toMatch(/eyJ[\w-]+\.[\w-]+/); // no JWTs
-    for (const [name, value] of Object.entries(process.env)) {
-      if (/SECRET|TOKEN|PASSWORD|PRIVATE_KEY/i.test(name) && value && value.length >= 8) expect(json).not.toContain(value);
+describe("the secret version", () => {
+  const versioned = (secretVersion?: number): EnvironmentConfig => ({ ...DEV, secretVersion });
+  const paths = (value: unknown, at = ""): Map<string, string> => {
+    const out = new Map<string, string>();
+    if (value !== null && typeof value === "object") {
+      for (const [k, v] of Object.entries(value)) for (const [p, leaf] of paths(v, `${at}/${k}`)) out.set(p, leaf);
+    } else {
+      out.set(at, JSON.stringify(value));
     }
+    return out;
+  };
+
+  test("defaults to 1 and drives both *_wo_version", () => {
+    const { tf } = synthConfig(versioned(undefined));
+    expect(tf.resource.auth0_action.linking_action.secrets_wo_version).toBe(1);
+    expect(tf.resource.auth0_client_credentials.linking_client_secret_wo.client_secret_wo_version).toBe(1);
+  });
+
+  test("a bump changes exactly the two version attributes of the synthesized JSON", () => {
+    const before = paths(synthConfig(versioned(3)).tf);
+    const after = paths(synthConfig(versioned(4)).tf);
+    const changed = [...new Set([...before.keys(), ...after.keys()])].filter((p) => before.get(p) !== after.get(p)).sort();
+    expect(changed).toEqual(["/resource/auth0_action/linking_action/secrets_wo_version", "/resource/auth0_client_credentials/linking_client_secret_wo/client_secret_wo_version"]);
+    expect(after.get(changed[0])).toBe("4");
+  });
+});
+
+describe("a value that changes reaches the Action's code without a version bump", () => {
+  const code = (config: EnvironmentConfig, clientId: string) =>
+    evaluateCodeTemplate(synthConfig(config).tf.resource.auth0_action.linking_action.code as string, {
+      "data.auth0_tenant.tenant.domain": "t.eu.auth0.com",
+      "data.auth0_tenant.tenant.management_api_identifier": "https://t.eu.auth0.com/api/v2/",
+      "auth0_client.linking_client.client_id": clientId,
+    });
+
+  test("a re-created client (new id) gives new code", () => {
+    const first = code(DEV, "client-one");
+    const second = code(DEV, "client-two");
+    expect(first).not.toBe(second);
+    expect(second.startsWith(renderSettingsPrologue({ domain: "t.eu.auth0.com", audience: "https://t.eu.auth0.com/api/v2/", clientId: "client-two", policy: JSON.parse(serializePolicy(resolveEnvironments([DEV])[0].policy)) }))).toBe(true);
+  });
+
+  test("another policy gives new code; the version stays", () => {
+    const a = synthConfig(DEV).tf.resource.auth0_action.linking_action;
+    const b = synthConfig({ ...DEV, policy: { reportOnly: true } }).tf.resource.auth0_action.linking_action;
+    expect(a.code).not.toBe(b.code);
+    expect(a.secrets_wo_version).toBe(b.secrets_wo_version);
   });
 });
 
@@ -161,17 +167,5 @@ describe("per-environment options", () => {
   test("Terraform Cloud backend uses one named workspace per environment", () => {
     const { tf } = synthConfig({ name: "qa", tenant: "qa", backend: { type: "cloud", organization: "acme", workspace: "auth0-qa" } });
     expect(tf.terraform.cloud).toEqual({ organization: "acme", workspaces: { name: "auth0-qa" } });
-  });
-
-  test("the policy secret carries the environment's policy", () => {
-    const { tf } = synthConfig({ name: "qa", tenant: "qa", policy: { failClosed: true, connections: { "legacy-db": "excluded" } } });
-    const secrets = (tf.resource.auth0_action.linking_action as { secrets: { name: string; value: string }[] }).secrets;
-    expect(JSON.parse(secrets.find((s) => s.name === "LINKING_POLICY")!.value)).toEqual({
-      reportOnly: false,
-      failClosed: true,
-      excludedConnections: ["legacy-db"],
-      trustedEmailConnections: [],
-      primaryConnectionOrder: [],
-    });
   });
 });

@@ -1,12 +1,15 @@
 // Puts what a synthesized stack describes into the Management API emulation, as a successful
 // `terraform apply` would leave the tenant, so `verify` can be run against it and then drifted.
-import { createHash } from "crypto";
+// Like an apply, it evaluates the Action's code template with the tenant's values and the
+// created client's id, and hands the application and the Action one fresh random secret (the
+// ephemeral value), which only the emulation ever holds.
+import { createHash, randomBytes } from "crypto";
 import { LINKING_REF } from "../../scripts/lib/verify-tenant";
+import { evaluateCodeTemplate, tenantValues } from "../../stacks/action-settings";
 import type { TerraformJson } from "./synth";
 import type { EmulatedAction, ManagementApiEmulator } from "./management-api";
 
 export const DEPLOYER = { clientId: "terraform-deployer", clientSecret: "deployer-secret-for-tests", scopes: ["read:actions", "read:clients", "read:client_grants"], name: "Terraform deploy" };
-
 
 function uuidFrom(text: string): string {
   const h = createHash("sha256").update(text).digest("hex");
@@ -16,17 +19,48 @@ function uuidFrom(text: string): string {
 export interface DeployedTenant {
   actionId: string;
   clientId: string;
+  /** The write-only value both the application and the Action received. */
+  clientSecret: string;
+  /** The Action's deployed code, as the apply evaluated it. */
+  code: string;
 }
 
-export function deploySynthesizedStack(tenant: ManagementApiEmulator, tf: TerraformJson): DeployedTenant {
+/** Evaluates `${...}` references the way the apply would, for the values this loader creates. */
+function resolve(value: string, refs: Record<string, string>): string {
+  const match = /^\$\{([a-z0-9_.]+)\}$/.exec(value);
+  if (!match) return value;
+  if (!(match[1] in refs)) throw new Error(`the test loader cannot resolve ${value}`);
+  return refs[match[1]];
+}
+
+export function deploySynthesizedStack(tenant: ManagementApiEmulator, tf: TerraformJson, options: { clientId?: string } = {}): DeployedTenant {
   const r = tf.resource as Record<string, Record<string, any>>;
+  const e = (tf as { ephemeral?: Record<string, Record<string, any>> }).ephemeral ?? {};
   const spec = r.auth0_action.linking_action;
+  const clientId = options.clientId ?? "linking-client-id";
+  const { domain, audience } = tenantValues(tenant.domain);
+  const refs: Record<string, string> = {
+    "data.auth0_tenant.tenant.domain": domain,
+    "data.auth0_tenant.tenant.management_api_identifier": audience,
+    "auth0_client.linking_client.client_id": clientId,
+  };
+  // One ephemeral value per apply: the same for every write-only attribute that refers to it.
+  for (const [name, body] of Object.entries(e.random_password ?? {})) {
+    refs[`ephemeral.random_password.${name}.result`] = randomBytes(48).toString("base64url").slice(0, Number(body.length));
+  }
+  const code = evaluateCodeTemplate(spec.code as string, refs);
+  const secretsWo = (spec.secrets_wo ?? []) as Array<{ name: string; value: string }>;
+  const actionSecrets = secretsWo.map((s) => ({ name: s.name, value: resolve(s.value, refs) }));
+  const credentials = Object.values(r.auth0_client_credentials)[0] as { client_secret_wo: string };
+  const clientSecret = resolve(credentials.client_secret_wo, refs);
+
   const version = {
-    id: uuidFrom(`version:${spec.code}`),
-    code: spec.code as string,
+    id: uuidFrom(`version:${code}`),
+    code,
     runtime: spec.runtime as string,
     dependencies: spec.dependencies as Array<{ name: string; version: string }>,
-    secrets: (spec.secrets as Array<{ name: string }>).map((s) => ({ name: s.name })),
+    // The Management API never returns secret values; the emulation keeps only the names.
+    secrets: actionSecrets.map((s) => ({ name: s.name })),
     deployed: true,
   };
   const action: EmulatedAction = {
@@ -41,8 +75,7 @@ export function deploySynthesizedStack(tenant: ManagementApiEmulator, tf: Terraf
     all_changes_deployed: true,
   };
   tenant.actions.set(action.id, action);
-  const clientId = "linking-client-id";
-  tenant.addClient({ clientId, clientSecret: "linking-client-secret", name: r.auth0_client.linking_client.name, scopes: [...r.auth0_client_grant.linking_client_grant.scopes] });
+  tenant.addClient({ clientId, clientSecret, name: r.auth0_client.linking_client.name, scopes: [...r.auth0_client_grant.linking_client_grant.scopes] });
   tenant.addClient(DEPLOYER);
   const owned = r.auth0_trigger_actions?.post_login_binding;
   if (owned) {
@@ -56,5 +89,9 @@ export function deploySynthesizedStack(tenant: ManagementApiEmulator, tf: Terraf
   } else {
     tenant.postLoginBindings.push({ actionId: action.id, displayName: action.name });
   }
-  return { actionId: action.id, clientId };
+  // Both write-only attributes got the same value, as one ephemeral value per apply gives them.
+  if (actionSecrets.find((s) => s.name === "CLIENT_SECRET")?.value !== clientSecret) {
+    throw new Error("the synthesized stack gives the application and the Action different secrets");
+  }
+  return { actionId: action.id, clientId, clientSecret, code };
 }

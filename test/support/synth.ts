@@ -1,4 +1,6 @@
-// Synthesizes TenantStacks in memory with cdktf's testing helpers.
+// Synthesizes TenantStacks in memory with cdktf's testing helpers, from configurations the tests
+// give (test/stacks/fixtures.ts). `configured()` is the team's stacks/environments.ts: use it
+// only for what must hold for every valid configuration.
 import { Testing } from "cdktf";
 import * as fs from "fs";
 import * as os from "os";
@@ -11,6 +13,7 @@ import { TenantStack } from "../../stacks/tenant-stack";
 export type TerraformJson = {
   resource: Record<string, Record<string, Record<string, unknown>>>;
   data?: Record<string, Record<string, Record<string, unknown>>>;
+  ephemeral?: Record<string, Record<string, Record<string, unknown>>>;
   provider: Record<string, unknown[]>;
   terraform: Record<string, any>;
   output?: Record<string, { value: string }>;
@@ -27,6 +30,7 @@ export function synthConfig(config: EnvironmentConfig) {
   return synthEnvironment(resolveEnvironments([config])[0]);
 }
 
+/** The team's environments (stacks/environments.ts). */
 export const configured = (): ResolvedEnvironment[] => resolveEnvironments(environments);
 
 /**

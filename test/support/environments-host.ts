@@ -1,0 +1,13 @@
+// Runs an operator command (scripts/<name>.ts) as its own process with the given environment
+// configurations in place of stacks/environments.ts, so command tests own their configuration.
+//   node -r ts-node/register/transpile-only test/support/environments-host.ts '<json configs>' <script> [args...]
+import * as path from "path";
+import type { EnvironmentConfig } from "../../stacks/config";
+
+const [configs, script, ...args] = process.argv.slice(2);
+const file = require.resolve(path.join(__dirname, "..", "..", "stacks", "environments"));
+require.cache[file] = { id: file, filename: file, loaded: true, exports: { environments: JSON.parse(configs) as EnvironmentConfig[] } } as unknown as NodeModule;
+process.argv = [process.argv[0], script, ...args];
+const { main } = require(path.resolve(script)) as { main: (args: string[]) => Promise<number> };
+const { runCommand } = require("../../scripts/lib/target") as typeof import("../../scripts/lib/target");
+runCommand(main);
