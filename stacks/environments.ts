@@ -5,9 +5,13 @@ import type { EnvironmentConfig } from "./config";
 
 export const environments: EnvironmentConfig[] = [
   {
-    // The default policy: link, fail open. The tests exercise exactly this.
     name: "dev",
     tenant: "development tenant",
+    // The connections this tenant's examples use link silently; any other connection's accounts
+    // need the person to sign in to the existing account first (the default, "confirm").
+    policy: {
+      connections: { github: "trusted", "google-oauth2": "trusted", "Username-Password-Authentication": "trusted" },
+    },
   },
   {
     // Roll out safely: log what would be linked, change nothing.
@@ -16,6 +20,7 @@ export const environments: EnvironmentConfig[] = [
     policy: { reportOnly: true },
   },
   {
+    // The default policy: every connection at "confirm", nothing links without the person.
     name: "prod",
     tenant: "production tenant",
     // Name the tenant so plan, deploy, verify and backfill refuse another tenant's credentials:

@@ -56,12 +56,13 @@ describe("environment configuration", () => {
     ],
     [{ ...ok, policy: { failClosed: "yes" } }, 'environment "qa": policy.failClosed must be true or false'],
     [{ ...ok, policy: { reportonly: true } }, 'environment "qa": policy.reportonly is not a policy field'],
-    [{ ...ok, policy: { excludedConnections: "github" } }, 'environment "qa": policy.excludedConnections must be a list of connection names'],
-    [{ ...ok, policy: { excludedConnections: ["github", "github"] } }, 'environment "qa": policy.excludedConnections[1] "github" is listed twice'],
-    [{ ...ok, policy: { trustedEmailConnections: ["bad name!"] } }, 'environment "qa": policy.trustedEmailConnections[0] "bad name!" is not a connection name'],
+    [{ ...ok, policy: { connections: "github" } }, 'environment "qa": policy.connections must map connection names to "trusted", "confirm" or "excluded"'],
+    [{ ...ok, policy: { connections: { github: "yes" } } }, 'environment "qa": policy.connections.github must be "trusted", "confirm" or "excluded", not "yes"'],
+    [{ ...ok, policy: { primaryConnectionOrder: ["github", "github"] } }, 'environment "qa": policy.primaryConnectionOrder[1] "github" is listed twice'],
+    [{ ...ok, policy: { trustedEmailConnections: ["corp"] } }, 'environment "qa": policy.trustedEmailConnections was replaced by per-connection trust: write connections: { "<name>": "trusted" } (unlisted connections need confirmation)'],
     [
-      { ...ok, policy: { excludedConnections: ["legacy"], primaryConnectionOrder: ["legacy"] } },
-      'environment "qa": policy.primaryConnectionOrder[0] "legacy" is also in excludedConnections',
+      { ...ok, policy: { connections: { legacy: "excluded" }, primaryConnectionOrder: ["legacy"] } },
+      'environment "qa": policy.primaryConnectionOrder[0] "legacy" is excluded in connections',
     ],
   ])("rejects %j", (config, message) => {
     const problems = problemsOf([config]);
