@@ -2,7 +2,7 @@
 // LINKING_ENVIRONMENTS=dev,prod limits synth to those environments. `npm run synth` runs it through
 // scripts/synth.js (fast, offline, errors said once); `cdktf synth|diff|deploy` run it the same way.
 import { App } from "cdktf";
-import { actionBundle, BundleError } from "./stacks/action-bundle";
+import { actionBundles, BundleError } from "./stacks/action-bundle";
 import { ConfigError, resolveEnvironments, selectEnvironments } from "./stacks/config";
 import { environments } from "./stacks/environments";
 import { TenantStack } from "./stacks/tenant-stack";
@@ -10,8 +10,8 @@ import { TenantStack } from "./stacks/tenant-stack";
 export function buildApp(app: App, selector = process.env.LINKING_ENVIRONMENTS): TenantStack[] {
   // Validate everything before building anything: a bad entry stops synth with nothing written.
   const selected = selectEnvironments(resolveEnvironments(environments), selector);
-  const bundle = actionBundle();
-  return selected.map((environment) => new TenantStack(app, environment, bundle));
+  const bundles = actionBundles();
+  return selected.map((environment) => new TenantStack(app, environment, bundles));
 }
 
 /** Synthesizes every selected environment into `outdir` (default: cdktf's, cdktf.out). */

@@ -10,6 +10,8 @@ import * as path from "path";
 
 export const PROJECT_ROOT = path.resolve(__dirname, "..");
 export const ACTION_ENTRY = path.join(PROJECT_ROOT, "action-src", "index.ts");
+/** The confirmation Action (bound after the linking Action: an Action cannot both render a Form and redirect). */
+export const CONFIRMATION_ENTRY = path.join(PROJECT_ROOT, "action-src", "confirmation-index.ts");
 
 export interface ActionDependency {
   name: string;
@@ -55,16 +57,17 @@ function sourcesUnder(dir: string): string[] {
  * can import (its directory, the lockfile that fixes the typings). A pass is remembered under
  * it, so repeated synths of unchanged sources skip the compiler; any edit changes the key.
  */
-function typeCheckKey(entry: string, options: object, version: string): string {
-  const hash = createHash("sha256").update(JSON.stringify({ entry, options, version }));
-  for (const file of [...sourcesUnder(path.dirname(entry)).sort(), path.join(PROJECT_ROOT, "package-lock.json")]) {
+function typeCheckKey(entries: string[], options: object, version: string): string {
+  const hash = createHash("sha256").update(JSON.stringify({ entries, options, version }));
+  const dirs = [...new Set(entries.map((entry) => path.dirname(entry)))];
+  for (const file of [...dirs.flatMap(sourcesUnder).sort(), path.join(PROJECT_ROOT, "package-lock.json")]) {
     hash.update(file).update("\0").update(fs.readFileSync(file)).update("\0");
   }
   return hash.digest("hex");
 }
 
-/** Type errors fail the build like esbuild errors do; esbuild alone only strips types. */
-function typeCheck(entry: string): void {
+/** Type errors fail the build like esbuild errors do; esbuild alone only strips types. One program for all entries. */
+function typeCheck(entries: string[]): void {
   // Loaded lazily: TypeScript is a build-time tool, heavy to load, needed only here.
   const ts = require("typescript") as typeof import("typescript");
   const options = {
@@ -78,10 +81,10 @@ function typeCheck(entry: string): void {
     skipLibCheck: true,
     esModuleInterop: true,
   };
-  const key = typeCheckKey(entry, options, ts.version);
+  const key = typeCheckKey(entries, options, ts.version);
   const passed = path.join(TYPECHECK_CACHE, key);
   if (fs.existsSync(passed)) return;
-  const program = ts.createProgram([entry], options);
+  const program = ts.createProgram(entries, options);
   const diagnostics = ts.getPreEmitDiagnostics(program);
   if (diagnostics.length > 0) {
     const text = ts.formatDiagnostics(diagnostics, {
@@ -127,7 +130,7 @@ export interface BundleOptions {
 export function buildActionBundle(options: BundleOptions = {}): ActionBundle {
   const root = options.root ?? PROJECT_ROOT;
   const entry = options.entry ?? ACTION_ENTRY;
-  if (options.typeCheck ?? true) typeCheck(entry);
+  if (options.typeCheck ?? true) typeCheck([entry]);
 
   let result;
   try {
@@ -175,10 +178,26 @@ export function buildActionBundle(options: BundleOptions = {}): ActionBundle {
   return { code, sha256: createHash("sha256").update(code).digest("hex"), bytes, dependencies };
 }
 
-let cached: ActionBundle | undefined;
+const cached = new Map<string, ActionBundle>();
 
-/** The project's Action, built once per process: every environment deploys the same bytes. */
-export function actionBundle(): ActionBundle {
-  cached ??= buildActionBundle();
-  return cached;
+/** One of the project's Actions, built once per process: every environment deploys the same bytes. */
+export function actionBundle(entry = ACTION_ENTRY): ActionBundle {
+  let bundle = cached.get(entry);
+  if (!bundle) {
+    // Both Actions are type-checked together, once (and remembered while the sources stay the same).
+    typeCheck([ACTION_ENTRY, CONFIRMATION_ENTRY]);
+    bundle = buildActionBundle({ entry, typeCheck: false });
+    cached.set(entry, bundle);
+  }
+  return bundle;
+}
+
+export interface ActionBundles {
+  linking: ActionBundle;
+  confirmation: ActionBundle;
+}
+
+/** Both Actions' bundles. */
+export function actionBundles(): ActionBundles {
+  return { linking: actionBundle(ACTION_ENTRY), confirmation: actionBundle(CONFIRMATION_ENTRY) };
 }

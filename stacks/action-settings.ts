@@ -16,6 +16,8 @@ export interface LinkingSettings {
   clientId: string;
   /** The object `serializePolicy` emits, parsed. */
   policy: unknown;
+  /** The confirmation application and Form, when the environment has confirmation. */
+  confirmation?: { clientId: string; formId: string };
 }
 
 /** Terraform expressions (without `${}`) that yield the tenant values at apply. */
@@ -23,6 +25,7 @@ export interface SettingsReferences {
   domain: string;
   audience: string;
   clientId: string;
+  confirmation?: { clientId: string; formId: string };
 }
 
 export const SETTINGS_VARIABLE = "LINKING_SETTINGS";
@@ -47,8 +50,9 @@ export function terraformJsonString(value: string): string {
   return JSON.stringify(value).replace(/[<>&\u2028\u2029]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, "0")}`);
 }
 
-function prologue(parts: { domain: string; audience: string; clientId: string; policy: string }): string {
-  return `${PROLOGUE_START}{"domain":${parts.domain},"audience":${parts.audience},"clientId":${parts.clientId},"policy":${parts.policy}};\n`;
+function prologue(parts: { domain: string; audience: string; clientId: string; policy: string; confirmation?: { clientId: string; formId: string } }): string {
+  const confirmation = parts.confirmation ? `,"confirmation":{"clientId":${parts.confirmation.clientId},"formId":${parts.confirmation.formId}}` : "";
+  return `${PROLOGUE_START}{"domain":${parts.domain},"audience":${parts.audience},"clientId":${parts.clientId},"policy":${parts.policy}${confirmation}};\n`;
 }
 
 /** The prologue line with concrete values: exactly what the stack's template evaluates to. */
@@ -58,6 +62,10 @@ export function renderSettingsPrologue(settings: LinkingSettings): string {
     audience: terraformJsonString(settings.audience),
     clientId: terraformJsonString(settings.clientId),
     policy: JSON.stringify(settings.policy),
+    confirmation: settings.confirmation && {
+      clientId: terraformJsonString(settings.confirmation.clientId),
+      formId: terraformJsonString(settings.confirmation.formId),
+    },
   });
 }
 
@@ -70,6 +78,7 @@ export function settingsCodeTemplate(bundleCode: string, policy: unknown, refs: 
       audience: inserted(refs.audience),
       clientId: inserted(refs.clientId),
       policy: escapeTemplateLiteral(JSON.stringify(policy)),
+      confirmation: refs.confirmation && { clientId: inserted(refs.confirmation.clientId), formId: inserted(refs.confirmation.formId) },
     }) + escapeTemplateLiteral(bundleCode)
   );
 }

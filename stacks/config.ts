@@ -46,6 +46,13 @@ export interface EnvironmentConfig {
    * the Action's secret"). Never lower it.
    */
   secretVersion?: number;
+  /**
+   * Provision confirmed linking (default true): the confirmation application, its Form and the
+   * confirmation Action. false: pairs that need confirmation are only logged (confirm.required).
+   */
+  confirmation?: boolean;
+  /** The tenant's custom domain, when logins use one (its /continue becomes a callback too). */
+  customDomain?: string;
 }
 
 export interface ResolvedEnvironment {
@@ -58,6 +65,8 @@ export interface ResolvedEnvironment {
   binding: BindingMode;
   extraPostLoginActions: ExtraPostLoginAction[];
   secretVersion: number;
+  confirmation: boolean;
+  customDomain: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -73,7 +82,7 @@ const S3_BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 const AWS_REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
 const TFC_NAME = /^[A-Za-z0-9_-]{1,90}$/;
 const HOSTNAME = /^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)+$/;
-const ENVIRONMENT_FIELDS = new Set(["name", "tenant", "domain", "backend", "policy", "binding", "extraPostLoginActions", "secretVersion"]);
+const ENVIRONMENT_FIELDS = new Set(["name", "tenant", "domain", "backend", "policy", "binding", "extraPostLoginActions", "secretVersion", "confirmation", "customDomain"]);
 /** The policy travels in the Action's code (100 kB with the bundle): keep it a small part of that. */
 const POLICY_LIMIT = 16 * 1024;
 /** Auth0 binds at most 20 Actions to one trigger. */
@@ -173,6 +182,10 @@ function checkEnvironment(config: unknown, index: number, problems: Problems): v
   if (config.secretVersion !== undefined && !(Number.isSafeInteger(config.secretVersion) && (config.secretVersion as number) >= 1)) {
     problem("secretVersion", `must be a positive whole number (1, 2, ...; raise it by one to rotate the Action's secret), got ${JSON.stringify(config.secretVersion)}`);
   }
+  if (config.confirmation !== undefined && typeof config.confirmation !== "boolean") problem("confirmation", "must be true or false");
+  if (config.customDomain !== undefined && (typeof config.customDomain !== "string" || !HOSTNAME.test(config.customDomain))) {
+    problem("customDomain", `must be a host name such as login.example.com (no https://), got ${JSON.stringify(config.customDomain)}`);
+  }
   const policyProblems = validatePolicy(config.policy);
   for (const p of policyProblems) problem(p.field, p.message);
   if (policyProblems.length === 0 && serializePolicy(resolvePolicy(config.policy)).length > POLICY_LIMIT) {
@@ -201,6 +214,8 @@ export function resolveEnvironments(configs: readonly unknown[]): ResolvedEnviro
     binding: config.binding ?? "owned",
     extraPostLoginActions: [...(config.extraPostLoginActions ?? [])],
     secretVersion: config.secretVersion ?? 1,
+    confirmation: config.confirmation ?? true,
+    customDomain: config.customDomain?.toLowerCase(),
   }));
 }
 

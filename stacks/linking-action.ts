@@ -2,6 +2,8 @@
 // dependencies at locked versions, and its one secret, CLIENT_SECRET, write-only.
 import { Construct } from "constructs";
 import { Action } from "../.gen/providers/auth0/action";
+import { Client } from "../.gen/providers/auth0/client";
+import { Form } from "../.gen/providers/auth0/form";
 import { DataAuth0Tenant } from "../.gen/providers/auth0/data-auth0-tenant";
 import { serializePolicy, type LinkingPolicy } from "../action-src/policy";
 import type { ActionBundle } from "./action-bundle";
@@ -9,6 +11,7 @@ import { settingsCodeTemplate, type SettingsReferences } from "./action-settings
 import type { LinkingApplication } from "./linking-application";
 
 export const ACTION_NAME = "Account linking";
+export const CONFIRMATION_ACTION_NAME = "Account linking confirmation";
 export const SECRET_NAME = "CLIENT_SECRET";
 
 export interface LinkingActionProps {
@@ -19,13 +22,23 @@ export interface LinkingActionProps {
   /** Reference to the ephemeral secret the application's credentials also receive. */
   secret: string;
   secretVersion: number;
+  /** Default: the linking Action. The confirmation Action has its own name and fixed address. */
+  name?: string;
+  logicalId?: string;
+  /** The confirmation application and Form, passed to the Action in its settings. */
+  confirmation?: { client: Client; form: Form };
 }
 
 /** The Terraform expressions the settings prologue reads, from the constructs' fixed addresses. */
-export function settingsReferences(tenant: DataAuth0Tenant, application: LinkingApplication): SettingsReferences {
+export function settingsReferences(tenant: DataAuth0Tenant, application: LinkingApplication, confirmation?: { client: Client; form: Form }): SettingsReferences {
   const data = `data.${tenant.terraformResourceType}.${tenant.friendlyUniqueId}`;
-  const client = `${application.client.terraformResourceType}.${application.client.friendlyUniqueId}`;
-  return { domain: `${data}.domain`, audience: `${data}.management_api_identifier`, clientId: `${client}.client_id` };
+  const address = (r: { terraformResourceType: string; friendlyUniqueId: string }) => `${r.terraformResourceType}.${r.friendlyUniqueId}`;
+  return {
+    domain: `${data}.domain`,
+    audience: `${data}.management_api_identifier`,
+    clientId: `${address(application.client)}.client_id`,
+    ...(confirmation ? { confirmation: { clientId: `${address(confirmation.client)}.client_id`, formId: `${address(confirmation.form)}.id` } } : {}),
+  };
 }
 
 export class LinkingAction extends Construct {
@@ -38,8 +51,8 @@ export class LinkingAction extends Construct {
     // expandAction: secrets_wo values are sent only when the names change or secrets_wo_version
     // does; flatten never reads a value back (the API returns none).
     this.action = new Action(this, "action", {
-      name: ACTION_NAME,
-      code: settingsCodeTemplate(props.bundle.code, JSON.parse(serializePolicy(props.policy)), settingsReferences(props.tenant, props.application)),
+      name: props.name ?? ACTION_NAME,
+      code: settingsCodeTemplate(props.bundle.code, JSON.parse(serializePolicy(props.policy)), settingsReferences(props.tenant, props.application, props.confirmation)),
       runtime: "node22",
       deploy: true,
       supportedTriggers: { id: "post-login", version: "v3" },
@@ -51,6 +64,6 @@ export class LinkingAction extends Construct {
       dependsOn: [props.application.credentials],
     });
     // Renaming this address destroys the bound Action (a 409 from Auth0): keep it fixed.
-    this.action.overrideLogicalId("linking_action");
+    this.action.overrideLogicalId(props.logicalId ?? "linking_action");
   }
 }

@@ -4,10 +4,11 @@ import { TerraformOutput, TerraformStack } from "cdktf";
 import { Construct } from "constructs";
 import { DataAuth0Tenant } from "../.gen/providers/auth0/data-auth0-tenant";
 import { Auth0Provider } from "../.gen/providers/auth0/provider";
-import type { ActionBundle } from "./action-bundle";
+import type { ActionBundles } from "./action-bundle";
+import { ConfirmationApplication, ConfirmationForm } from "./confirmation";
 import { configureBackend } from "./backend";
 import type { ResolvedEnvironment } from "./config";
-import { LinkingAction } from "./linking-action";
+import { CONFIRMATION_ACTION_NAME, LinkingAction } from "./linking-action";
 import { LinkingApplication } from "./linking-application";
 import { addClientSecret } from "./linking-secret";
 import { PostLoginBinding } from "./post-login-binding";
@@ -15,9 +16,10 @@ import { PostLoginBinding } from "./post-login-binding";
 export class TenantStack extends TerraformStack {
   readonly application: LinkingApplication;
   readonly linking: LinkingAction;
+  readonly confirmation?: { application: ConfirmationApplication; form: ConfirmationForm; action: LinkingAction };
   readonly binding: PostLoginBinding;
 
-  constructor(scope: Construct, readonly environment: ResolvedEnvironment, bundle: ActionBundle) {
+  constructor(scope: Construct, readonly environment: ResolvedEnvironment, bundles: ActionBundles) {
     super(scope, environment.stackName);
     configureBackend(this, environment.name, environment.backend);
 
@@ -29,17 +31,29 @@ export class TenantStack extends TerraformStack {
     const secret = addClientSecret(this);
     const secretVersion = environment.secretVersion;
     this.application = new LinkingApplication(this, "application", { environment: environment.name, tenant, secret, secretVersion });
-    this.linking = new LinkingAction(this, "linking", {
-      bundle,
-      policy: environment.policy,
-      application: this.application,
-      tenant,
-      secret,
-      secretVersion,
-    });
+    const common = { policy: environment.policy, application: this.application, tenant, secret, secretVersion };
+    let confirm: { client: ConfirmationApplication["client"]; form: ConfirmationForm["form"] } | undefined;
+    if (environment.confirmation) {
+      const application = new ConfirmationApplication(this, "confirmation-application", { environment: environment.name, tenant, customDomain: environment.customDomain });
+      const form = new ConfirmationForm(this, "confirmation-form");
+      confirm = { client: application.client, form: form.form };
+      this.linking = new LinkingAction(this, "linking", { ...common, bundle: bundles.linking, confirmation: confirm });
+      // An Action cannot both render a Form and redirect: the sign-in is this second Action's.
+      const action = new LinkingAction(this, "confirmation-action", {
+        ...common,
+        bundle: bundles.confirmation,
+        confirmation: confirm,
+        name: CONFIRMATION_ACTION_NAME,
+        logicalId: "linking_confirmation_action",
+      });
+      this.confirmation = { application, form, action };
+    } else {
+      this.linking = new LinkingAction(this, "linking", { ...common, bundle: bundles.linking });
+    }
     this.binding = new PostLoginBinding(this, "binding", {
       mode: environment.binding,
       action: this.linking.action,
+      confirmationAction: this.confirmation?.action.action,
       extraActions: environment.extraPostLoginActions,
     });
 
@@ -48,5 +62,10 @@ export class TenantStack extends TerraformStack {
     output("linking_client_id", this.application.client.clientId, "Client id of the Action's Management API application");
     output("linking_action_id", this.linking.action.id, "Id of the account-linking Action");
     output("linking_action_version_id", this.linking.action.versionId, "Deployed version of the account-linking Action");
+    if (this.confirmation) {
+      output("confirmation_client_id", this.confirmation.application.client.clientId, "Client id of the confirmation application (public, PKCE)");
+      output("confirmation_form_id", this.confirmation.form.form.id, "Id of the confirmation Form");
+      output("confirmation_action_id", this.confirmation.action.action.id, "Id of the confirmation Action");
+    }
   }
 }

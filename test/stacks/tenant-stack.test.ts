@@ -47,7 +47,8 @@ describe.each([DEV, STAGING, PROD].map((c) => [c.name, c] as const))("fixture en
       'var LINKING_SETTINGS = {"domain":${jsonencode(data.auth0_tenant.tenant.domain)},' +
         '"audience":${jsonencode(data.auth0_tenant.tenant.management_api_identifier)},' +
         '"clientId":${jsonencode(auth0_client.linking_client.client_id)},' +
-        `"policy":${serializePolicy(env.policy)}};\n`,
+        `"policy":${serializePolicy(env.policy)},` +
+        '"confirmation":{"clientId":${jsonencode(auth0_client.confirmation_client.client_id)},"formId":${jsonencode(auth0_form.confirmation_form.id)}}};\n',
     );
   });
 
@@ -88,7 +89,11 @@ describe("the secret version", () => {
     const before = paths(synthConfig(versioned(3)).tf);
     const after = paths(synthConfig(versioned(4)).tf);
     const changed = [...new Set([...before.keys(), ...after.keys()])].filter((p) => before.get(p) !== after.get(p)).sort();
-    expect(changed).toEqual(["/resource/auth0_action/linking_action/secrets_wo_version", "/resource/auth0_client_credentials/linking_client_secret_wo/client_secret_wo_version"]);
+    expect(changed).toEqual([
+      "/resource/auth0_action/linking_action/secrets_wo_version",
+      "/resource/auth0_action/linking_confirmation_action/secrets_wo_version",
+      "/resource/auth0_client_credentials/linking_client_secret_wo/client_secret_wo_version",
+    ]);
     expect(after.get(changed[0])).toBe("4");
   });
 });
@@ -99,13 +104,17 @@ describe("a value that changes reaches the Action's code without a version bump"
       "data.auth0_tenant.tenant.domain": "t.eu.auth0.com",
       "data.auth0_tenant.tenant.management_api_identifier": "https://t.eu.auth0.com/api/v2/",
       "auth0_client.linking_client.client_id": clientId,
+      "auth0_client.confirmation_client.client_id": "confirm-client",
+      "auth0_form.confirmation_form.id": "ap_form",
     });
 
   test("a re-created client (new id) gives new code", () => {
     const first = code(DEV, "client-one");
     const second = code(DEV, "client-two");
     expect(first).not.toBe(second);
-    expect(second.startsWith(renderSettingsPrologue({ domain: "t.eu.auth0.com", audience: "https://t.eu.auth0.com/api/v2/", clientId: "client-two", policy: JSON.parse(serializePolicy(resolveEnvironments([DEV])[0].policy)) }))).toBe(true);
+    const policy = JSON.parse(serializePolicy(resolveEnvironments([DEV])[0].policy));
+    const confirmation = { clientId: "confirm-client", formId: "ap_form" };
+    expect(second.startsWith(renderSettingsPrologue({ domain: "t.eu.auth0.com", audience: "https://t.eu.auth0.com/api/v2/", clientId: "client-two", policy, confirmation }))).toBe(true);
   });
 
   test("another policy gives new code; the version stays", () => {
@@ -117,7 +126,7 @@ describe("a value that changes reaches the Action's code without a version bump"
 });
 
 describe("per-environment options", () => {
-  test("owned binding runs the configured extra Actions after the linking Action, in order", () => {
+  test("owned binding runs the linking Action, the confirmation Action, then the configured extras, in order", () => {
     const { json } = synthConfig({
       name: "qa",
       tenant: "qa",
@@ -130,10 +139,23 @@ describe("per-environment options", () => {
       trigger: "post-login",
       actions: [
         { id: "${auth0_action.linking_action.id}", display_name: "${auth0_action.linking_action.name}" },
+        { id: "${auth0_action.linking_confirmation_action.id}", display_name: "${auth0_action.linking_confirmation_action.name}" },
         { id: "11111111-2222-4333-8444-555555555555", display_name: "Add roles" },
         { id: "66666666-7777-4888-8999-000000000000", display_name: "Audit" },
       ],
     });
+  });
+
+  test("confirmation: false provisions neither the application, the Form nor the second Action", () => {
+    const { tf } = synthConfig({ name: "qa", tenant: "qa", confirmation: false });
+    expect(Object.keys(tf.resource).sort()).toEqual(["auth0_action", "auth0_client", "auth0_client_credentials", "auth0_client_grant", "auth0_trigger_actions"]);
+    expect(Object.keys(tf.resource.auth0_action)).toEqual(["linking_action"]);
+    expect(splitCodeTemplate(String(tf.resource.auth0_action.linking_action.code))!.prologueTemplate).not.toContain('"confirmation"');
+  });
+
+  test("a custom domain's /continue is a callback of the confirmation application", () => {
+    const { tf } = synthConfig({ name: "qa", tenant: "qa", customDomain: "Login.Example.com" });
+    expect(tf.resource.auth0_client.confirmation_client.callbacks).toEqual(["https://${data.auth0_tenant.tenant.domain}/continue", "https://login.example.com/continue"]);
   });
 
   test("additive binding appends only the linking Action and does not own the trigger", () => {

@@ -5,7 +5,7 @@ import { Testing } from "cdktf";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { actionBundle } from "../../stacks/action-bundle";
+import { actionBundles } from "../../stacks/action-bundle";
 import { resolveEnvironments, type EnvironmentConfig, type ResolvedEnvironment } from "../../stacks/config";
 import { environments } from "../../stacks/environments";
 import { TenantStack } from "../../stacks/tenant-stack";
@@ -21,7 +21,7 @@ export type TerraformJson = {
 
 export function synthEnvironment(environment: ResolvedEnvironment): { json: string; tf: TerraformJson; stack: TenantStack } {
   const app = Testing.app();
-  const stack = new TenantStack(app, environment, actionBundle());
+  const stack = new TenantStack(app, environment, actionBundles());
   const json = Testing.synth(stack);
   return { json, tf: JSON.parse(json) as TerraformJson, stack };
 }
