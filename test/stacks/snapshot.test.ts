@@ -1,4 +1,4 @@
-import { actionBundle } from "../../stacks/action-bundle";
+import { actionBundle, CONFIRMATION_ENTRY } from "../../stacks/action-bundle";
 import { splitCodeTemplate } from "../../stacks/action-settings";
 import type { EnvironmentConfig } from "../../stacks/config";
 import { synthConfig } from "../support/synth";
@@ -9,11 +9,13 @@ import { DEV, PROD, STAGING } from "./fixtures";
 // readable. The bundle has its own tests. Snapshots are of fixture configurations the tests own.
 function masked(json: string): unknown {
   const tf = JSON.parse(json);
-  const bundle = actionBundle();
-  const action = tf.resource.auth0_action.linking_action;
-  const split = splitCodeTemplate(action.code)!;
-  expect(split.bundle).toBe(bundle.code);
-  action.code = `${split.prologueTemplate}<action bundle: ${bundle.bytes} bytes>`;
+  const bundles: Record<string, ReturnType<typeof actionBundle>> = { linking_action: actionBundle(), linking_confirmation_action: actionBundle(CONFIRMATION_ENTRY) };
+  for (const [name, action] of Object.entries(tf.resource.auth0_action as Record<string, { code: string }>)) {
+    const bundle = bundles[name];
+    const split = splitCodeTemplate(action.code)!;
+    expect(split.bundle).toBe(bundle.code);
+    action.code = `${split.prologueTemplate}<${name === "linking_action" ? "action" : "confirmation action"} bundle: ${bundle.bytes} bytes>`;
+  }
   return tf;
 }
 
