@@ -4,7 +4,7 @@
 // write-only secret versions with the configured secretVersion, and the binding with the
 // configured binding and extra Actions.
 import { serializePolicy } from "../../action-src/policy";
-import { buildActionBundle } from "../../stacks/action-bundle";
+import { buildActionBundle, CONFIRMATION_ENTRY } from "../../stacks/action-bundle";
 import { settingsCodeTemplate, splitCodeTemplate } from "../../stacks/action-settings";
 import { resolveEnvironments, type ResolvedEnvironment } from "../../stacks/config";
 import { environments } from "../../stacks/environments";
@@ -14,6 +14,8 @@ import { CliError, type SynthesizedStack } from "./target";
 export interface CurrentInputs {
   /** The Action bundle built from action-src/ now. */
   bundleCode: string;
+  /** The confirmation Action's bundle built now. */
+  confirmationBundleCode?: string;
   /** The environment as stacks/environments.ts configures it now. */
   environment: ResolvedEnvironment;
 }
@@ -22,7 +24,11 @@ function currentInputs(stackName: string): CurrentInputs {
   const environment = resolveEnvironments(environments).find((e) => e.stackName === stackName);
   if (!environment) throw new CliError(`${stackName}: not configured in stacks/environments.ts`);
   // Only the bytes matter here: synth already type-checked these sources, so skip the compiler.
-  return { bundleCode: buildActionBundle({ typeCheck: false }).code, environment };
+  return {
+    bundleCode: buildActionBundle({ typeCheck: false }).code,
+    confirmationBundleCode: environment.confirmation ? buildActionBundle({ entry: CONFIRMATION_ENTRY, typeCheck: false }).code : undefined,
+    environment,
+  };
 }
 
 export function checkSynthIsCurrent(stack: SynthesizedStack, stackName: string, current: CurrentInputs = currentInputs(stackName)): void {
@@ -36,17 +42,29 @@ export function checkSynthIsCurrent(stack: SynthesizedStack, stackName: string, 
   }
   const { environment } = current;
   const refs = /\$\{jsonencode\(([a-z0-9_.]+)\)\}/g;
-  const [domain, audience, clientId] = [...split.prologueTemplate.matchAll(refs)].map((m) => m[1]);
-  const expected = settingsCodeTemplate(current.bundleCode, JSON.parse(serializePolicy(environment.policy)), { domain, audience, clientId });
+  const [domain, audience, clientId, confirmationClientId, formId] = [...split.prologueTemplate.matchAll(refs)].map((m) => m[1]);
   const stale = (what: string) =>
     new CliError(`${stackName}: cdktf.out is older than the configuration (${what} differs from environment "${environment.name}" in stacks/environments.ts). Run "npm run synth" first.`);
-  if (expected !== code) throw stale("the policy in the synthesized Action's settings");
+  const confirmAction = resources.auth0_action?.linking_confirmation_action as Record<string, unknown> | undefined;
+  if (environment.confirmation !== (confirmAction !== undefined && formId !== undefined)) throw stale("confirmation (on or off)");
+  const settingsRefs = { domain, audience, clientId, ...(environment.confirmation ? { confirmation: { clientId: confirmationClientId, formId } } : {}) };
+  const policy = JSON.parse(serializePolicy(environment.policy));
+  if (settingsCodeTemplate(current.bundleCode, policy, settingsRefs) !== code) throw stale("the policy in the synthesized Action's settings");
+  if (confirmAction) {
+    const confirmationBundle = current.confirmationBundleCode ?? buildActionBundle({ entry: CONFIRMATION_ENTRY, typeCheck: false }).code;
+    if (splitCodeTemplate(String(confirmAction.code))?.bundle !== confirmationBundle) {
+      throw new CliError(`${stackName}: cdktf.out is older than action-src/ (the synthesized confirmation Action code differs from a fresh bundle). Run "npm run synth" first.`);
+    }
+    if (settingsCodeTemplate(confirmationBundle, policy, settingsRefs) !== confirmAction.code) throw stale("the policy in the synthesized confirmation Action's settings");
+    if (confirmAction.secrets_wo_version !== environment.secretVersion) throw stale("the synthesized secret version");
+  }
   const credentials = resources.auth0_client_credentials?.[CREDENTIALS_ID] as Record<string, unknown> | undefined;
   if (action!.secrets_wo_version !== environment.secretVersion || credentials?.client_secret_wo_version !== environment.secretVersion) {
     throw stale("the synthesized secret version");
   }
   const owned = resources.auth0_trigger_actions?.post_login_binding as { actions?: Array<{ id: string; display_name: string }> } | undefined;
-  const bound = owned ? `owned:${JSON.stringify((owned.actions ?? []).slice(1).map((a) => [a.id, a.display_name]))}` : resources.auth0_trigger_action?.post_login_binding_additive ? "additive:[]" : "none";
+  const ours = confirmAction ? 2 : 1;
+  const bound = owned ? `owned:${JSON.stringify((owned.actions ?? []).slice(ours).map((a) => [a.id, a.display_name]))}` : resources.auth0_trigger_action?.post_login_binding_additive ? "additive:[]" : "none";
   const configured = `${environment.binding}:${JSON.stringify(environment.extraPostLoginActions.map((a) => [a.id, a.displayName]))}`;
   if (bound !== configured) throw stale("the synthesized post-login binding");
 }

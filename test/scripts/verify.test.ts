@@ -2,7 +2,7 @@ import * as path from "path";
 import { serializePolicy } from "../../action-src/policy";
 import { compareTenant, expectedFromSynth, type LiveTenant } from "../../scripts/lib/verify-tenant";
 import { renderSettingsPrologue, tenantValues } from "../../stacks/action-settings";
-import { actionBundle } from "../../stacks/action-bundle";
+import { actionBundle, CONFIRMATION_ENTRY } from "../../stacks/action-bundle";
 import { resolveEnvironments, type EnvironmentConfig } from "../../stacks/config";
 import { deploySynthesizedStack, DEPLOYER, type DeployedTenant } from "../support/deployed-tenant";
 import { ManagementApiEmulator } from "../support/management-api";
@@ -18,17 +18,21 @@ const VERIFY = path.join(__dirname, "..", "..", "scripts", "verify.ts");
 describe("verify compares the tenant with the synthesized stack (pure)", () => {
   const tenant = tenantValues("acme-dev.eu.auth0.com");
   const expected = expectedFromSynth(tf as never, tenant, policyOf(DEV));
-  const deployedCode = renderSettingsPrologue({ ...tenant, clientId: "cl-1", policy: policyOf(DEV) }) + actionBundle().code;
+  const settings = { ...tenant, clientId: "cl-1", policy: policyOf(DEV), confirmation: { clientId: "cc-1", formId: "ap_form1" } };
+  const deployedCode = renderSettingsPrologue(settings) + actionBundle().code;
+  const confirmationCode = renderSettingsPrologue(settings) + actionBundle(CONFIRMATION_ENTRY).code;
+  const deployed = (code: string) => ({ code, runtime: "node22", dependencies: [] as string[], secretNames: ["CLIENT_SECRET"], deployed: true });
   const good = (): LiveTenant => ({
-    actions: [{ id: "act-1", name: "Account linking" }],
-    action: {
-      id: "act-1",
-      allChangesDeployed: true,
-      deployed: { code: deployedCode, runtime: "node22", dependencies: [...expected.action.dependencies], secretNames: [...expected.action.secretNames], deployed: true },
-    },
-    bindings: [{ actionId: "act-1", name: "Account linking" }],
+    actions: [{ id: "act-1", name: "Account linking" }, { id: "act-c", name: "Account linking confirmation" }],
+    action: { id: "act-1", allChangesDeployed: true, deployed: deployed(deployedCode) },
+    bindings: [{ actionId: "act-1", name: "Account linking" }, { actionId: "act-c", name: "Account linking confirmation" }],
     clients: [{ clientId: "cl-1", name: "Account linking Action (dev)" }],
     grants: [{ id: "g1", audience: "https://acme-dev.eu.auth0.com/api/v2/", scopes: ["update:users", "read:users"] }],
+    confirmation: {
+      action: { id: "act-c", allChangesDeployed: true, deployed: deployed(confirmationCode) },
+      clients: [{ clientId: "cc-1", name: "Account linking confirmation (dev)" }],
+      grants: [],
+    },
   });
   const drifts = (live: LiveTenant) => compareTenant(expected, live).filter((c) => !c.ok);
 
@@ -37,7 +41,8 @@ describe("verify compares the tenant with the synthesized stack (pure)", () => {
     expect(expected.action.secretNames).toEqual(["CLIENT_SECRET"]);
     expect(expected.action.bundle).toBe(actionBundle().code);
     expect(expected.action.settings).toEqual({ domain: "acme-dev.eu.auth0.com", audience: "https://acme-dev.eu.auth0.com/api/v2/", policy: policyOf(DEV) });
-    expect(expected.binding).toEqual({ mode: "owned", order: [{ id: "linking", displayName: "Account linking" }] });
+    expect(expected.binding).toEqual({ mode: "owned", order: [{ id: "linking", displayName: "Account linking" }, { id: "confirmation", displayName: "Account linking confirmation" }] });
+    expect(expected.confirmation).toMatchObject({ clientName: "Account linking confirmation (dev)", action: { name: "Account linking confirmation", secretNames: ["CLIENT_SECRET"] } });
   });
 
   test("a matching tenant passes every check", () => {
@@ -54,7 +59,10 @@ describe("verify compares the tenant with the synthesized stack (pure)", () => {
     ["a re-created client whose id never reached the Action", (t) => (t.clients[0].clientId = "cl-2"), "deployed code is the synthesized bundle behind this tenant's settings", ['- settings.clientId: "cl-2"', '+ settings.clientId: "cl-1"']],
     ["another policy deployed", (t) => (t.action!.deployed!.code = t.action!.deployed!.code.replace('"reportOnly":false', '"reportOnly":true')), "deployed code is the synthesized bundle behind this tenant's settings", ['- settings.policy: ' + JSON.stringify(policyOf(DEV)), '+ settings.policy: ' + JSON.stringify(policyOf({ ...DEV, policy: { reportOnly: true } }))]],
     ["code deployed before write-only secrets (no prologue)", (t) => (t.action!.deployed!.code = actionBundle().code), "deployed code is the synthesized bundle behind this tenant's settings", ["- a LINKING_SETTINGS prologue with this tenant's settings", "+ deployed code has no readable prologue (deployed before write-only secrets, or edited outside Terraform)"]],
-    ["the Action unbound", (t) => (t.bindings = []), "post-login flow is exactly the stack's: Account linking first", ["- stack:  act-1 (Account linking)", "+ tenant: (empty)"]],
+    ["the Action unbound", (t) => (t.bindings = []), "post-login flow is exactly the stack's: Account linking first, then 1 more", ["- stack:  act-1 (Account linking) → act-c (Account linking confirmation)", "+ tenant: (empty)"]],
+    ["the confirmation Action's code edited", (t) => (t.confirmation!.action!.deployed!.code += "\n// hotfix"), "deployed code is the synthesized bundle behind this tenant's settings (Account linking confirmation)", [expect.stringMatching(/^- synthesized bundle: sha256/), expect.stringMatching(/^\+ deployed bundle: {4}sha256/)]],
+    ["the confirmation application given an API grant", (t) => t.confirmation!.grants.push({ id: "g9", audience: "https://acme-dev.eu.auth0.com/api/v2/", scopes: ["read:users"] }), '"Account linking confirmation (dev)" has no API grant', ["+ grant g9 to https://acme-dev.eu.auth0.com/api/v2/: read:users"]],
+    ["the confirmation application re-created (its id never reached the Actions)", (t) => (t.confirmation!.clients[0].clientId = "cc-2"), "deployed code is the synthesized bundle behind this tenant's settings", ['- settings.confirmation: {"clientId":"cc-2","formId":"ap_form1"}', '+ settings.confirmation: {"clientId":"cc-1","formId":"ap_form1"}']],
     ["a scope missing", (t) => (t.grants[0].scopes = ["read:users"]), "scopes are exactly read:users update:users", ["- scope expected, not in the tenant: update:users"]],
     ["the application missing", (t) => { t.clients = []; t.grants = []; }, 'application "Account linking Action (dev)" exists once', ["- not found in the tenant"]],
     ["no Management API grant", (t) => (t.grants = []), "one grant on the Management API", ["- no grant for https://acme-dev.eu.auth0.com/api/v2/"]],
@@ -66,15 +74,19 @@ describe("verify compares the tenant with the synthesized stack (pure)", () => {
     expect(found.find((c) => c.what === what)!.detail).toEqual(detail);
   });
 
-  test("additive binding only needs the Action somewhere in the flow", () => {
+  test("additive binding only needs the Actions somewhere in the flow, confirmation after linking", () => {
     const qa: EnvironmentConfig = { name: "qa", tenant: "qa", binding: "additive" };
     const additive = expectedFromSynth(synthConfig(qa).tf as never, tenant, policyOf(qa));
     const live = good();
-    live.bindings = [{ actionId: "other", name: "Other" }, { actionId: "act-1", name: "Account linking" }];
+    live.bindings = [{ actionId: "other", name: "Other" }, { actionId: "act-1", name: "Account linking" }, { actionId: "act-c", name: "Account linking confirmation" }];
     live.clients[0].name = "Account linking Action (qa)";
+    live.confirmation!.clients[0].name = "Account linking confirmation (qa)";
     expect(compareTenant(additive, live).filter((c) => !c.ok)).toEqual([]);
-    live.bindings = [{ actionId: "other", name: "Other" }];
-    expect(compareTenant(additive, live).filter((c) => !c.ok).map((c) => c.what)).toEqual(["Account linking is bound to post-login (additive: appended to the flow)"]);
+    live.bindings = [{ actionId: "act-c", name: "Account linking confirmation" }, { actionId: "other", name: "Other" }];
+    expect(compareTenant(additive, live).filter((c) => !c.ok).map((c) => c.what)).toEqual([
+      "Account linking is bound to post-login (additive: appended to the flow)",
+      "Account linking confirmation is bound after Account linking",
+    ]);
   });
 });
 
@@ -146,8 +158,9 @@ describe("npm run verify against the Management API emulation, with the real aut
 
   test("the deployed Action got the settings and the one secret an apply gives it", () => {
     const action = tenant.actions.get(deployed.actionId)!;
-    const settings = { ...tenantValues(tenant.domain), clientId: deployed.clientId, policy: policyOf(DEV) };
+    const settings = { ...tenantValues(tenant.domain), clientId: deployed.clientId, policy: policyOf(DEV), confirmation: { clientId: deployed.confirmation!.clientId, formId: deployed.confirmation!.formId } };
     expect(action.deployed_version!.code).toBe(renderSettingsPrologue(settings) + actionBundle().code);
+    expect(tenant.actions.get(deployed.confirmation!.actionId)!.deployed_version!.code).toBe(renderSettingsPrologue(settings) + actionBundle(CONFIRMATION_ENTRY).code);
     expect(action.deployed_version!.secrets).toEqual([{ name: "CLIENT_SECRET" }]);
     expect(tenant.clients.get(deployed.clientId)!.clientSecret).toBe(deployed.clientSecret);
     expect(deployed.clientSecret).toMatch(/^[A-Za-z0-9_-]{64}$/);
