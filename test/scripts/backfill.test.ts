@@ -286,10 +286,9 @@ describe("pacing and progress", () => {
 });
 
 describe("apply: several clusters at once, one request at a time within a cluster", () => {
-  test("workers overlap across clusters but never within one; every planned link is made once", async () => {
-    const dir = tmp();
-    const planFile = path.join(dir, "plan.jsonl");
-    const count = 24;
+  /** A plan of `count` two-account clusters and an in-memory tenant answering after a few ms. */
+  function pairs(count: number) {
+    const planFile = path.join(tmp(), "plan.jsonl");
     const people = Array.from({ length: count }, (_, i) => ({ email: `p${i}@example.com`, primary: `github|${i}`, secondary: `auth0|${i}` }));
     const lines = [
       { kind: "header", format: 2, environment: "dev", stack: "auth0-dev", domain: "d", createdAt: new Date().toISOString(), policyDigest: policyDigest(policy), policy, source: { users: count * 2, withoutEmail: 0 } },
@@ -302,19 +301,20 @@ describe("apply: several clusters at once, one request at a time within a cluste
       users.set(p.primary, account(p.primary, { email: p.email, created_at: "2020-01-01T00:00:00.000Z" }));
       users.set(p.secondary, account(p.secondary, { email: p.email, user_metadata: { from: p.secondary } }));
     }
-    // A transport that answers after a few ms and records, per cluster (by email), what is open.
-    const open = new Map<string, number>();
-    let maxOpen = 0;
-    let overlapWithin = 0;
-    const links: string[] = [];
+    const linkDirectly = (primary: string, secondary: string) => {
+      users.get(primary)!.identities!.push(users.get(secondary)!.identities![0]);
+      users.delete(secondary);
+    };
+    // Records, per cluster (by email), how many of its requests are open at once.
+    const stats = { open: new Map<string, number>(), maxOpen: 0, overlapWithin: 0, links: [] as string[] };
     const emailOf = (id: string) => users.get(id)?.email ?? [...users.values()].find((u) => u.identities!.some((i) => `${i.provider}|${i.user_id}` === id))!.email!;
     const answer = <T>(email: string, result: () => T) => ({
       withRawResponse: async () => {
-        if ((open.get(email) ?? 0) > 0) overlapWithin++;
-        open.set(email, (open.get(email) ?? 0) + 1);
-        maxOpen = Math.max(maxOpen, [...open.values()].reduce((a, b) => a + b, 0));
+        if ((stats.open.get(email) ?? 0) > 0) stats.overlapWithin++;
+        stats.open.set(email, (stats.open.get(email) ?? 0) + 1);
+        stats.maxOpen = Math.max(stats.maxOpen, [...stats.open.values()].reduce((a, b) => a + b, 0));
         await new Promise((r) => setTimeout(r, 5 + Math.random() * 10));
-        open.set(email, open.get(email)! - 1);
+        stats.open.set(email, stats.open.get(email)! - 1);
         return { data: result(), rawResponse: { headers: new Headers({ "x-ratelimit-limit": "1000", "x-ratelimit-remaining": "900", "x-ratelimit-reset": String(Math.ceil(Date.now() / 1000) + 1) }) } };
       },
     });
@@ -326,25 +326,43 @@ describe("apply: several clusters at once, one request at a time within a cluste
         identities: {
           link: (id: string, body: { provider: string; user_id: string }) =>
             answer(emailOf(id), () => {
-              const secondary = `${body.provider}|${body.user_id}`;
-              links.push(secondary);
-              users.get(id)!.identities!.push(users.get(secondary)!.identities![0]);
-              users.delete(secondary);
+              stats.links.push(`${body.provider}|${body.user_id}`);
+              linkDirectly(id, `${body.provider}|${body.user_id}`);
               return [];
             }),
         },
       },
     };
+    return { planFile, people, users, stats, linkDirectly, api: () => new TenantApi(client as never, new Pacer()) };
+  }
+
+  test("workers overlap across clusters but never within one; every planned link is made once", async () => {
+    const { planFile, people, users, stats, api } = pairs(24);
     const plan = await loadPlan(planFile, "");
     const journal = Journal.open(`${planFile}.journal`, plan.id);
-    const result = await applyPlan({ plan, api: new TenantApi(client as never, new Pacer()), journal, policy, concurrency: 6 });
+    const result = await applyPlan({ plan, api: api(), journal, policy, concurrency: 6 });
     journal.close();
-    expect(overlapWithin).toBe(0);
-    expect(maxOpen).toBeGreaterThan(1);
-    expect(maxOpen).toBeLessThanOrEqual(6);
-    expect(links.sort()).toEqual(people.map((p) => p.secondary).sort());
-    expect(result).toMatchObject({ linksMade: count, linksMadeNow: count, clusters: { linked: count }, unfinished: { clusters: 0, links: 0 } });
+    expect(stats.overlapWithin).toBe(0);
+    expect(stats.maxOpen).toBeGreaterThan(1);
+    expect(stats.maxOpen).toBeLessThanOrEqual(6);
+    expect(stats.links.sort()).toEqual(people.map((p) => p.secondary).sort());
+    expect(result).toMatchObject({ linksMade: 24, linksMadeNow: 24, linksAlready: 0, clusters: { linked: 24 }, unfinished: { clusters: 0, links: 0 } });
     for (const p of people) expect(users.get(p.primary)!.user_metadata).toEqual({ from: p.secondary });
+  });
+
+  test("a link sent just before a crash (no answer journalled) counts as the backfill's, not a login's", async () => {
+    const { planFile, people, stats, linkDirectly, api } = pairs(3);
+    const plan = await loadPlan(planFile, "");
+    const journal = Journal.open(`${planFile}.journal`, plan.id);
+    // The crashed run: asked Auth0 to link person 0 (Auth0 did), and died before writing the answer.
+    journal.append({ event: "linking", cluster: 1, secondary: people[0].secondary });
+    linkDirectly(people[0].primary, people[0].secondary);
+    // Meanwhile a login linked person 1 itself.
+    linkDirectly(people[1].primary, people[1].secondary);
+    const result = await applyPlan({ plan, api: api(), journal, policy });
+    journal.close();
+    expect(stats.links).toEqual([people[2].secondary]);
+    expect(result).toMatchObject({ linksMade: 2, linksMadeNow: 1, linksAlready: 1, clusters: { linked: 2, already_linked: 1 } });
   });
 });
 

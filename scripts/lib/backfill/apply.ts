@@ -80,13 +80,17 @@ export async function applyPlan(options: ApplyOptions): Promise<ApplyResult> {
     }
     const newer = [...live.keys()].filter((id) => !planned.has(id)).length;
     const primary = live.get(cluster.primary);
-    // Secondaries already inside the planned primary: linked by an earlier run of this plan
-    // (in the journal) or by a login since the plan.
+    // Secondaries already inside the planned primary: linked by an earlier run of this plan (in
+    // the journal, or sent just before a crash cut the answer off) or by a login since the plan.
     const held = primary ? cluster.secondaries.filter((id) => !live.has(id) && holdsIdentity(primary, mainIdentity({ user_id: id }))) : [];
+    for (const id of held) if (journal.attempted.has(id) && !journal.linked.has(id)) journal.append({ event: "linked", cluster: cluster.n, secondary: id });
     const heldByUs = held.filter((id) => journal.linked.has(id)).length;
     const open = cluster.secondaries.length - held.length;
     const tally = (outcome: string, made = heldByUs, notMade = open): ClusterTally => ({ outcome, made, already: held.length - heldByUs, notMade, newer });
-    if (!primary) return tally("changed.primary_missing", cluster.secondaries.filter((id) => journal.linked.has(id)).length, cluster.secondaries.length);
+    if (!primary) {
+      const madeEarlier = cluster.secondaries.filter((id) => journal.linked.has(id)).length;
+      return tally("changed.primary_missing", madeEarlier, cluster.secondaries.length - madeEarlier);
+    }
     if (open === 0) return tally(heldByUs > 0 ? "linked" : "already_linked");
 
     const decision = decideCluster([...live.values()].filter((u) => planned.has(u.user_id)), policy);
@@ -113,6 +117,7 @@ export async function applyPlan(options: ApplyOptions): Promise<ApplyResult> {
     let failed = 0;
     for (const secondary of toLink) {
       checkStop();
+      journal.append({ event: "linking", cluster: cluster.n, secondary: secondary.user_id });
       try {
         await api.link(primary.user_id, mainIdentity(secondary));
       } catch (err) {

@@ -21,12 +21,16 @@ export interface ClusterTally {
 
 export type JournalEvent =
   | { event: "start"; plan: string; at: string }
+  /** Written before the link request: a crash before "linked" still says who sent it. */
+  | { event: "linking"; cluster: number; secondary: string }
   | { event: "linked"; cluster: number; secondary: string }
   | ({ event: "done"; cluster: number } & ClusterTally);
 
 export class Journal {
   /** Secondaries the backfill linked. */
   readonly linked = new Set<string>();
+  /** Secondaries the backfill asked Auth0 to link (the answer may have been lost in a crash). */
+  readonly attempted = new Set<string>();
   readonly done = new Map<number, ClusterTally>();
   /** Set when opening removed a line cut short by a crash. */
   repaired = false;
@@ -70,6 +74,7 @@ export class Journal {
   }
 
   private note(entry: JournalEvent): void {
+    if (entry.event === "linking") this.attempted.add(entry.secondary);
     if (entry.event === "linked") this.linked.add(entry.secondary);
     if (entry.event === "done") this.done.set(entry.cluster, { outcome: entry.outcome, made: entry.made, already: entry.already, notMade: entry.notMade, newer: entry.newer });
   }

@@ -122,7 +122,13 @@ async function backfill(run: BackfillRun, where: string): Promise<number> {
   const plan = await loadPlan(run.planFile, remedy);
   checkPlanFits(plan, { environment: run.environment.name, stack: run.environment.stackName, domain: credentials.domain, policy, maxAgeMs: run.maxAgeMs, now: Date.now() }, run.planFile);
   const unlock = lockPlan(run.planFile);
-  const journal = Journal.open(`${run.planFile}.journal`, plan.id);
+  let journal: Journal;
+  try {
+    journal = Journal.open(`${run.planFile}.journal`, plan.id);
+  } catch (err) {
+    unlock();
+    throw err;
+  }
   try {
     if (journal.repaired) log(`The journal's last line was cut short by a crash: removed it (that step is re-checked against the tenant).`);
     const resuming = journal.done.size > 0 || journal.linked.size > 0;
