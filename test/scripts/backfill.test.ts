@@ -278,6 +278,19 @@ describe("pacing and progress", () => {
     expect(steady).toBeGreaterThan(4.5);
   });
 
+  test("an answer that overtook a later one does not raise the picture of the bucket", async () => {
+    const { clock, now, sleep } = fakeClock();
+    const pacer = new Pacer({ now, sleep });
+    const reset = clock.now + 1000;
+    pacer.release(await pacer.acquire(), headers(10, 2, reset), 200);
+    const a = await pacer.acquire();
+    const b = await pacer.acquire();
+    pacer.release(b, headers(10, 0, reset), 200); // b took the last token, and its answer came first
+    pacer.release(a, headers(10, 1, reset), 200); // a, processed before b, arrives late
+    await pacer.acquire();
+    expect(clock.slept).toEqual([1000]); // waited for the reset: the bucket is empty, not at 1
+  });
+
   test("progress shows clusters, links, rate and ETA", () => {
     expect(renderProgress({ clustersDone: 50, clustersTotal: 100, links: 60, linksTotal: 120, startedAt: 0, resumedLinks: 10 }, 10_000, 10)).toBe(
       "[#####-----] 50/100 clusters · 60/120 links · 5.0 links/s · ETA 12s",

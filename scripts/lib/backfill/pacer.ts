@@ -48,6 +48,8 @@ export class Pacer {
 
   private remaining: number | undefined;
   private anchorAt = 0;
+  /** The reset the latest counted answer gave: within one reset window the bucket only refills. */
+  private anchorReset = NaN;
   private answered = 0;
   private resetAt = 0;
   private blockedUntil = 0;
@@ -152,9 +154,16 @@ export class Pacer {
       if (this.refillPerSecond) this.refillPerSecond *= 0.9;
     } else if (Number.isFinite(remaining)) {
       this.answered++;
-      this.remaining = remaining;
-      this.anchorAt = now;
-      this.measure({ at: now, remaining, answered: this.answered });
+      // An answer that overtook a later one reports the bucket as it was before that one took its
+      // token: more than can have come back since. It must not raise the picture.
+      const gained = this.refillPerSecond ? (this.refillPerSecond * (now - this.anchorAt)) / 1000 : 0;
+      const overtaken = this.remaining !== undefined && reset * 1000 === this.anchorReset && remaining > this.remaining + gained + 0.5;
+      if (!overtaken) {
+        this.remaining = remaining;
+        this.anchorAt = now;
+        this.anchorReset = reset * 1000;
+        this.measure({ at: now, remaining, answered: this.answered });
+      }
     }
     this.wakeAll();
   }
