@@ -658,6 +658,10 @@ describe("npm run backfill (the command)", () => {
     const stale = await runScript("backfill", ["dev", "--apply", planFile, "--max-age", "0.001m"], cleanEnv(creds()));
     expect(stale.code).toBe(1);
     expect(stale.stderr).toContain("more than --max-age");
+    // Reviewing needs no credentials and sends nothing.
+    const shown = await runScript("backfill", ["dev", "--show", planFile], cleanEnv({}));
+    expect(shown.code).toBe(0);
+    expect(shown.stdout).toContain(`Backfill plan for dev (auth0-dev) at ${header.domain}`);
     expect(tenant.requests).toEqual([]);
     expect(fs.existsSync(`${planFile}.journal`)).toBe(false);
   });
