@@ -1,14 +1,21 @@
 // npm run backfill -- <env> --dry-run [--out <plan.jsonl>]
-// npm run backfill -- <env> --apply <plan.jsonl> [--max-age 24h] [--max-rate <requests/s>]
+// npm run backfill -- <env> --show <plan.jsonl>
+// npm run backfill -- <env> --apply <plan.jsonl> [--max-age 24h] [--max-rate <requests/s>] [--concurrency <n>] [--override-report-only]
 // Links the duplicate accounts a tenant already has, with the Action's own rules. The dry run
-// exports the users and writes a plan; --apply runs exactly that plan, resumably.
-import * as fs from "fs";
+// exports the users and writes a plan; --show prints it for review; --apply runs exactly that
+// plan, resumably.
 import * as path from "path";
+import { DEFAULT_CONCURRENCY } from "./lib/backfill/apply";
 import { ProgressReporter } from "./lib/backfill/progress";
 import { EXIT_INTERRUPTED, runBackfill } from "./lib/backfill/run";
+import { removeScratch } from "./lib/backfill/scratch";
 import { CliError, credentialsFor, findEnvironment, parseOptions, PROJECT_ROOT, runCommand } from "./lib/target";
 
-const USAGE = "usage: npm run backfill -- <environment> --dry-run [--out <plan.jsonl>]\n       npm run backfill -- <environment> --apply <plan.jsonl> [--max-age 24h] [--max-rate <requests per second>]";
+const USAGE = [
+  "usage: npm run backfill -- <environment> --dry-run [--out <plan.jsonl>]",
+  "       npm run backfill -- <environment> --show <plan.jsonl>",
+  "       npm run backfill -- <environment> --apply <plan.jsonl> [--max-age 24h] [--max-rate <requests per second>] [--concurrency <clusters>] [--override-report-only]",
+].join("\n");
 
 /** "90m", "24h", "2d" → milliseconds. */
 export function parseDuration(text: string): number {
@@ -17,41 +24,61 @@ export function parseDuration(text: string): number {
   return Number(match[1]) * { m: 60_000, h: 3_600_000, d: 86_400_000 }[match[2] as "m" | "h" | "d"];
 }
 
+function positiveNumber(name: string, text: string | undefined, integer = false): number | undefined {
+  if (text === undefined) return undefined;
+  const value = Number(text);
+  if (!(value > 0) || (integer && !Number.isInteger(value))) throw new CliError(`--${name} must be a positive ${integer ? "whole number" : "number"}, got "${text}"`, 2);
+  return value;
+}
+
 export async function main(args: string[]): Promise<number> {
-  const { positional, flags, values } = parseOptions(args, { flags: ["dry-run"], values: ["apply", "out", "max-age", "max-rate"] }, "backfill");
+  const { positional, flags, values } = parseOptions(args, { flags: ["dry-run", "override-report-only"], values: ["apply", "show", "out", "max-age", "max-rate", "concurrency"] }, "backfill");
   if (positional.length > 1) throw new CliError("npm run backfill: one environment per run (credentials are per tenant)", 2);
-  if (flags.has("dry-run") === values.has("apply")) throw new CliError(`${USAGE}\n(give exactly one of --dry-run and --apply)`, 2);
+  const modes = [flags.has("dry-run") && "dry-run", values.has("apply") && "apply", values.has("show") && "show"].filter(Boolean) as Array<"dry-run" | "apply" | "show">;
+  if (modes.length !== 1) throw new CliError(`${USAGE}\n(give exactly one of --dry-run, --show and --apply)`, 2);
+  const mode = modes[0];
   const environment = findEnvironment(positional[0], "backfill");
   const maxAgeMs = parseDuration(values.get("max-age") ?? "24h");
-  const maxRate = values.has("max-rate") ? Number(values.get("max-rate")) : undefined;
-  if (maxRate !== undefined && !(maxRate > 0)) throw new CliError(`--max-rate must be a positive number of requests per second, got "${values.get("max-rate")}"`, 2);
-  const credentials = credentialsFor(environment);
+  const maxPerSecond = positiveNumber("max-rate", values.get("max-rate"));
+  const concurrency = positiveNumber("concurrency", values.get("concurrency"), true) ?? DEFAULT_CONCURRENCY;
+  const credentials = mode === "show" ? undefined : credentialsFor(environment);
 
   const stamp = new Date().toISOString().replace(/[:.]/g, "-");
-  const planFile = path.resolve(values.get("apply") ?? values.get("out") ?? path.join(PROJECT_ROOT, ".backfill", environment.name, `plan-${stamp}.jsonl`));
-  const mode = flags.has("dry-run") ? "dry-run" : "apply";
+  const planFile = path.resolve(values.get("apply") ?? values.get("show") ?? values.get("out") ?? path.join(PROJECT_ROOT, ".backfill", environment.name, `plan-${stamp}.jsonl`));
   const stop = new AbortController();
   process.on("SIGINT", () => {
-    if (mode === "dry-run") {
-      // Nothing in the tenant changes during a dry run: stop now, leave no plan behind.
-      fs.rmSync(`${planFile}.partial`, { force: true });
-      process.stderr.write("\nDry run interrupted: no plan written.\n");
+    if (mode !== "apply") {
+      // Nothing in the tenant changes during a dry run: stop now, leave no partition or plan behind.
+      removeScratch();
+      if (mode === "dry-run") process.stderr.write("\nDry run interrupted: no plan written, temporary files removed.\n");
       process.exit(EXIT_INTERRUPTED);
     }
     if (stop.signal.aborted) process.exit(EXIT_INTERRUPTED); // a second Ctrl-C does not wait
     stop.abort();
-    process.stderr.write("\nStopping after the request in flight (Ctrl-C again to quit at once)...\n");
+    process.stderr.write("\nStopping after the requests in flight (Ctrl-C again to quit at once)...\n");
   });
-  return runBackfill({
-    mode,
-    environment,
-    credentials,
-    planFile,
-    maxAgeMs,
-    maxPerSecond: maxRate,
-    stop: stop.signal,
-    progress: new ProgressReporter(),
+  process.on("SIGTERM", () => {
+    removeScratch();
+    process.exit(143);
   });
+  try {
+    return await runBackfill({
+      mode,
+      environment,
+      credentials,
+      planFile,
+      maxAgeMs,
+      maxPerSecond,
+      concurrency,
+      overrideReportOnly: flags.has("override-report-only"),
+      stop: stop.signal,
+      progress: new ProgressReporter(),
+    });
+  } catch (err) {
+    // One line for the operator, never a stack trace.
+    if (err instanceof CliError) throw err;
+    throw new CliError(`backfill stopped: ${(err as Error)?.message ?? String(err)}. Nothing more was changed; run the same command again (an apply resumes where it stopped)`);
+  }
 }
 
 if (require.main === module) runCommand(main);

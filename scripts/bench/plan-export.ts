@@ -1,7 +1,7 @@
-// Bench worker: plans one gzipped NDJSON export file in its own process and reports time and
-// peak memory (maxRSS), so the figure is the planner's alone. Usage: plan-export.ts <file.json.gz>
+// Bench worker: plans one gzipped NDJSON export file in its own process and reports time, peak
+// memory (maxRSS) and peak temporary disk (the partition files), so the figures are the
+// planner's alone. Removes its plan and partitions. Usage: plan-export.ts <file.json.gz> <workDir>
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import * as readline from "readline";
 import * as zlib from "zlib";
@@ -9,22 +9,25 @@ import { resolvePolicy } from "../../action-src/policy";
 import { planBackfill } from "../lib/backfill/dry-run";
 
 async function main(): Promise<void> {
-  const file = process.argv[2];
-  const work = fs.mkdtempSync(path.join(os.tmpdir(), "bench-plan-"));
+  const [file, work] = process.argv.slice(2);
+  const planFile = path.join(work, "plan.jsonl");
   const start = process.hrtime.bigint();
-  const summary = await planBackfill({
-    lines: readline.createInterface({ input: fs.createReadStream(file).pipe(zlib.createGunzip()), crlfDelay: Infinity }),
-    workDir: work,
-    planFile: path.join(work, "plan.jsonl"),
-    environment: "bench",
-    stack: "auth0-bench",
-    domain: "bench.example.com",
-    policy: resolvePolicy(undefined),
-  });
-  const ms = Number(process.hrtime.bigint() - start) / 1e6;
-  const planBytes = fs.statSync(path.join(work, "plan.jsonl")).size;
-  fs.rmSync(work, { recursive: true, force: true });
-  console.log(JSON.stringify({ ms, maxRssMb: process.resourceUsage().maxRSS / 1024, users: summary.source.users, clusters: summary.clusters, links: summary.links, planBytes }));
+  try {
+    const summary = await planBackfill({
+      lines: readline.createInterface({ input: fs.createReadStream(file).pipe(zlib.createGunzip()), crlfDelay: Infinity }),
+      workDir: work,
+      planFile,
+      environment: "bench",
+      stack: "auth0-bench",
+      domain: "bench.example.com",
+      policy: resolvePolicy(undefined),
+    });
+    const ms = Number(process.hrtime.bigint() - start) / 1e6;
+    const planBytes = fs.statSync(planFile).size;
+    console.log(JSON.stringify({ ms, maxRssMb: process.resourceUsage().maxRSS / 1024, users: summary.source.users, clusters: summary.clusters, links: summary.links, planBytes, tempBytes: summary.source.bytes }));
+  } finally {
+    fs.rmSync(planFile, { force: true });
+  }
 }
 
 main().catch((err) => {

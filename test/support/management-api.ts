@@ -150,6 +150,8 @@ export class ManagementApiEmulator {
   /** Export jobs answer "processing" this many times before "completed". */
   exportPollsBeforeDone = 1;
   private readonly exportJobs = new Map<string, { id: string; fields: string[]; polls: number; created_at: string; snapshot?: Array<Record<string, unknown>> }>();
+  /** Export download faults (backfill tests): see faultyDownload. */
+  exportDownloadFault: "expired" | "cut" | undefined;
   /** Runs before a link is carried out (for example a concurrent login linking first). */
   beforeLink: ((primaryId: string, secondaryId: string) => void) | undefined;
   /** Faults for matching requests, consumed in order (see `inject`). */
@@ -265,6 +267,7 @@ export class ManagementApiEmulator {
     this.passwordClients.clear();
     this.postLogin = undefined;
     this.oauth.reset();
+    this.exportDownloadFault = undefined;
     this.resetRecords();
   }
 
@@ -380,6 +383,7 @@ export class ManagementApiEmulator {
 
   /** The export file behind a completed job's `location`: gzipped NDJSON, one user per line. */
   private download(url: URL, res: import("http").ServerResponse, record: RecordedRequest): void {
+    if (this.exportDownloadFault) return this.faultyDownload(this.exportDownloadFault, res, record);
     const id = /^\/exports\/([^/]+)\.json\.gz$/.exec(url.pathname)?.[1];
     const job = id ? this.exportJobs.get(id) : undefined;
     if (!job?.snapshot) {
@@ -609,6 +613,22 @@ export class ManagementApiEmulator {
       return { status: 201, body: clone(primary.identities) };
     }
     throw new HttpError(404, "Not Found", `No route for ${method} ${path}`);
+  }
+
+  // ---- Export download faults (the backfill's tests) ----
+  /** "expired": 403 like an expired pre-signed link; "cut": half of the gzip file, then the connection drops. */
+  private faultyDownload(fault: "expired" | "cut", res: import("http").ServerResponse, record: RecordedRequest): void {
+    if (fault === "expired") {
+      record.status = 403;
+      res.writeHead(403, { "content-type": "application/xml" });
+      res.end("<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>");
+      return;
+    }
+    record.status = 200;
+    res.writeHead(200, { "content-type": "application/gzip" });
+    const users = [...this.users.values()].map((u) => JSON.stringify(u)).join("\n");
+    const gz = zlib.gzipSync(Buffer.from(`${users}\n`));
+    res.write(gz.subarray(0, Math.floor(gz.length / 2)), () => res.destroy());
   }
 }
 

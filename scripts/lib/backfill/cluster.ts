@@ -1,45 +1,118 @@
 // One duplicate cluster (the accounts sharing a normalised email) and what the policy does with
 // it. The rules are the Action's own (action-src/decide.ts): the backfill never decides
-// differently from a login by any member of the cluster.
-import { decideLinks, ineligibility, normalizeEmail, type Account, type IgnoredAccount } from "../../../action-src/decide";
-import type { LinkingPolicy } from "../../../action-src/policy";
+// differently from a login by any member of the cluster, and decides nothing itself.
+import { decideLinks, ineligibility, MARKER_KEY, normalizeEmail, rootConnection, type Account, type MetadataPatch } from "../../../action-src/decide";
+import { trustOf, type LinkingPolicy } from "../../../action-src/policy";
 
-/** The fields the export job delivers for each user (and the backfill keeps). */
+/**
+ * The fields the export job is asked for: every field the linking rules read (verification,
+ * connections, blocked accounts, protected app_metadata keys, enrolled factors) and the metadata
+ * they merge. Metadata is re-read live at apply time; the plan never holds it.
+ */
+export const EXPORT_FIELDS = ["user_id", "email", "email_verified", "created_at", "identities", "blocked", "app_metadata", "user_metadata", "multifactor"];
+
+/** A user as the export delivers it (fields as above, all optional but user_id). */
 export interface ExportedUser {
   user_id: string;
   email?: string;
   email_verified?: unknown;
   created_at?: string;
   identities?: Array<{ connection?: string; provider?: string; user_id?: string | number }>;
+  blocked?: unknown;
+  app_metadata?: Record<string, unknown>;
+  user_metadata?: Record<string, unknown>;
+  multifactor?: unknown;
 }
 
 export type ClusterDecision =
-  | { action: "link"; primary: string; secondaries: string[]; ignored: IgnoredAccount[] }
-  | { action: "skip"; reason: "skip.not_enough_eligible" | "refuse.conflicting_primaries" | "skip.already_linked"; ignored: IgnoredAccount[] };
+  /** `awaiting`: eligible members at `confirm` trust, left for the person to confirm at a login. */
+  | { action: "link"; primary: string; secondaries: string[]; awaiting: number; ignored: Array<{ user_id: string; reason: string }> }
+  /** The pair needs the person's confirmation: the backfill never links it; their next login asks. */
+  | { action: "confirm"; reason: "confirm.required"; primary: string; ignored: Array<{ user_id: string; reason: string }> }
+  | { action: "skip"; reason: string; ignored: Array<{ user_id: string; reason: string }> };
+
+/** The app_metadata keys a decision reads: the policy's protected and carried keys and the Action's own. */
+function decisionMetadataKeys(policy: LinkingPolicy): string[] {
+  return [MARKER_KEY, ...policy.protectedAppMetadataKeys, ...policy.carriedAppMetadataKeys];
+}
+
+/**
+ * What the dry run keeps of an exported user between reading the export and deciding: the fields
+ * the decision reads, app_metadata cut to the keys the decision looks at, no user_metadata.
+ */
+export function forDecision(user: ExportedUser, policy: LinkingPolicy): ExportedUser {
+  const kept: ExportedUser = {
+    user_id: user.user_id,
+    email: user.email,
+    email_verified: user.email_verified,
+    created_at: user.created_at,
+    identities: Array.isArray(user.identities) ? user.identities.map((i) => ({ connection: i?.connection, provider: i?.provider, user_id: i?.user_id })) : undefined,
+  };
+  if (user.blocked !== undefined) kept.blocked = user.blocked;
+  if (user.multifactor !== undefined) kept.multifactor = user.multifactor;
+  if (user.app_metadata && typeof user.app_metadata === "object") {
+    const picked = decisionMetadataKeys(policy).filter((k) => k in user.app_metadata!);
+    if (picked.length > 0) kept.app_metadata = Object.fromEntries(picked.map((k) => [k, user.app_metadata![k]]));
+  }
+  return kept;
+}
 
 export function toAccount(user: ExportedUser): Account {
-  return { user_id: user.user_id, email: user.email, email_verified: user.email_verified, created_at: user.created_at, identities: user.identities };
+  return { ...user } as Account;
 }
+
+const byUserId = (a: Account, b: Account) => (a.user_id < b.user_id ? -1 : a.user_id > b.user_id ? 1 : 0);
 
 /**
  * What the policy does with a cluster. A login by any eligible member sees the same eligible set,
  * so it reaches the same primary; ineligible members are left alone, as a login would leave them.
  */
 export function decideCluster(members: Account[], policy: LinkingPolicy): ClusterDecision {
-  const ignored: IgnoredAccount[] = [];
+  const ignored: Array<{ user_id: string; reason: string }> = [];
   const eligible: Account[] = [];
   const email = normalizeEmail(members[0]?.email ?? "");
-  for (const member of [...members].sort((a, b) => (a.user_id < b.user_id ? -1 : a.user_id > b.user_id ? 1 : 0))) {
+  for (const member of [...members].sort(byUserId)) {
     const reason = ineligibility(member, email, policy);
     if (reason) ignored.push({ user_id: member.user_id, reason });
     else eligible.push(member);
   }
   if (eligible.length < 2) return { action: "skip", reason: "skip.not_enough_eligible", ignored };
-  const plan = decideLinks(eligible[0], eligible.slice(1), policy);
-  if (plan.kind === "none") {
-    return { action: "skip", reason: plan.reason === "refuse.conflicting_primaries" ? "refuse.conflicting_primaries" : "skip.not_enough_eligible", ignored };
+  // Decided as a login by a trusted member would decide (any of them reaches the same plan): the
+  // trusted accounts link silently; members at `confirm` trust wait for the person at a login.
+  const current = eligible.find((account) => trustOf(policy, rootConnection(account)) === "trusted");
+  if (!current) {
+    const viewed = decideLinks(eligible[0], eligible.slice(1), policy);
+    const primary = viewed.kind === "none" ? eligible[0].user_id : viewed.primary;
+    return viewed.kind === "none"
+      ? { action: "skip", reason: viewed.reason, ignored: [...ignored, ...viewed.ignored] }
+      : { action: "confirm", reason: "confirm.required", primary, ignored };
   }
+  const plan = decideLinks(current, eligible.filter((account) => account !== current), policy);
+  if (plan.kind === "confirm") return { action: "confirm", reason: "confirm.required", primary: plan.primary, ignored: [...ignored, ...plan.ignored] };
+  if (plan.kind === "none") return { action: "skip", reason: plan.reason === "none.no_candidates" ? "skip.not_enough_eligible" : plan.reason, ignored: [...ignored, ...plan.ignored] };
   if (plan.kind === "switch") return { action: "skip", reason: "skip.already_linked", ignored };
-  if (plan.kind === "confirm") return { action: "skip", reason: "skip.not_enough_eligible", ignored };
-  return { action: "link", primary: plan.primary, secondaries: plan.links.map((l) => l.secondaryUserId).sort(), ignored };
+  return {
+    action: "link",
+    primary: plan.primary,
+    secondaries: plan.links.map((l) => l.secondaryUserId).sort(),
+    awaiting: plan.awaitingConfirmation,
+    ignored: [...ignored, ...plan.ignored],
+  };
+}
+
+/**
+ * The metadata the primary must hold before `secondaries` are linked into it, as the Action
+ * computes it when the primary itself logs in (so no marker: the login does not switch, and the
+ * marker's key belongs to the Action alone). Undefined when the rules would not link exactly these
+ * accounts into this primary (then nothing is linked); `patch` is absent when nothing changes.
+ */
+export function metadataFor(primary: Account, secondaries: Account[], policy: LinkingPolicy): { patch?: MetadataPatch } | undefined {
+  const plan = decideLinks(primary, secondaries, policy);
+  if (plan.kind !== "link" || plan.primary !== primary.user_id || plan.links.length !== secondaries.length) return undefined;
+  return { patch: plan.patch };
+}
+
+/** An account that already holds linked identities: a cluster's established primary. */
+export function isEstablished(account: Account | undefined): boolean {
+  return (account?.identities?.length ?? 0) > 1;
 }

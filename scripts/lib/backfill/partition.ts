@@ -1,24 +1,36 @@
 // Groups an export of any size by normalised email in flat memory: users are spread over bucket
 // files by a hash of their email, then each bucket (a small slice of the tenant) is grouped on
-// its own. Memory follows the largest bucket, not the tenant.
-import { createHash } from "crypto";
+// its own. Memory follows the largest bucket, not the tenant; only users who share an email are
+// ever parsed a second time.
 import * as fs from "fs";
 import * as path from "path";
 import * as readline from "readline";
 import { normalizeEmail } from "../../../action-src/decide";
-import type { ExportedUser } from "./cluster";
+import type { LinkingPolicy } from "../../../action-src/policy";
+import { CliError } from "../target";
+import { forDecision, type ExportedUser } from "./cluster";
 
-export const DEFAULT_BUCKETS = 64;
+export const DEFAULT_BUCKETS = 256;
+/** Bytes kept per bucket before one write: 256 buckets × 64 kB bounds the buffers at 16 MB. */
+const FLUSH_BYTES = 64 * 1024;
 
 export interface PartitionCounts {
   users: number;
   withoutEmail: number;
-  /** Lines that were not a user object (reported, never fatal). */
-  malformed: number;
+  /** Bytes written to the partition files: the dry run's peak temporary disk. */
+  bytes: number;
 }
 
-function bucketOf(email: string, buckets: number): number {
-  return createHash("md5").update(email).digest().readUInt32BE(0) % buckets;
+export type PartitionProgress = (phase: "reading" | "grouping", done: number, total?: number) => void;
+
+/** FNV-1a over the UTF-16 units: spreads emails evenly, and costs far less than a crypto hash per user. */
+export function bucketOf(email: string, buckets: number): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < email.length; i++) {
+    hash ^= email.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return (hash >>> 0) % buckets;
 }
 
 /** Writes honouring backpressure, so a fast reader never buffers the export in memory. */
@@ -26,57 +38,95 @@ export async function writeLine(stream: fs.WriteStream, line: string): Promise<v
   if (!stream.write(line)) await new Promise<void>((resolve) => stream.once("drain", resolve));
 }
 
-/** Reads NDJSON users, keeps the fields the decision needs, and spreads them over bucket files. */
-export async function partitionUsers(lines: AsyncIterable<string>, dir: string, buckets = DEFAULT_BUCKETS): Promise<PartitionCounts> {
-  fs.mkdirSync(dir, { recursive: true });
-  const streams = Array.from({ length: buckets }, (_, i) => fs.createWriteStream(path.join(dir, `bucket-${i}.jsonl`)));
-  const counts: PartitionCounts = { users: 0, withoutEmail: 0, malformed: 0 };
-  try {
-    for await (const line of lines) {
-      if (line.trim() === "") continue;
-      let user: ExportedUser;
-      try {
-        user = JSON.parse(line) as ExportedUser;
-      } catch {
-        counts.malformed++;
-        continue;
-      }
-      if (!user || typeof user.user_id !== "string") {
-        counts.malformed++;
-        continue;
-      }
-      counts.users++;
-      if (typeof user.email !== "string" || user.email.trim() === "") {
-        counts.withoutEmail++;
-        continue;
-      }
-      const kept: ExportedUser = { user_id: user.user_id, email: user.email, email_verified: user.email_verified, created_at: user.created_at, identities: user.identities?.map((i) => ({ connection: i.connection, provider: i.provider, user_id: i.user_id })) };
-      await writeLine(streams[bucketOf(normalizeEmail(user.email), buckets)], `${JSON.stringify(kept)}\n`);
+const bucketFile = (dir: string, i: number) => path.join(dir, `bucket-${i}.part`);
+
+/**
+ * Reads NDJSON users, keeps the fields the decision reads and spreads them over bucket files as
+ * `"<normalised email>"\t<json>` lines. A line that is not a user stops the dry run: the download
+ * is damaged, and a plan made from part of it would be wrong.
+ */
+export async function partitionUsers(lines: AsyncIterable<string>, dir: string, policy: LinkingPolicy, options: { buckets?: number; progress?: PartitionProgress } = {}): Promise<PartitionCounts> {
+  const buckets = options.buckets ?? DEFAULT_BUCKETS;
+  const pending: string[][] = Array.from({ length: buckets }, () => []);
+  const pendingBytes = new Array<number>(buckets).fill(0);
+  const counts: PartitionCounts = { users: 0, withoutEmail: 0, bytes: 0 };
+  const flush = (i: number) => {
+    if (pending[i].length === 0) return;
+    const text = pending[i].join("");
+    fs.appendFileSync(bucketFile(dir, i), text);
+    counts.bytes += Buffer.byteLength(text);
+    pending[i] = [];
+    pendingBytes[i] = 0;
+  };
+  let lineNo = 0;
+  for await (const line of lines) {
+    lineNo++;
+    if (line.trim() === "") continue;
+    let user: ExportedUser;
+    try {
+      user = JSON.parse(line) as ExportedUser;
+    } catch {
+      throw new CliError(`the export's line ${lineNo.toLocaleString("en-US")} is not JSON: the download is damaged. Nothing was planned; run the dry run again`);
     }
-  } finally {
-    await Promise.all(streams.map((s) => new Promise<void>((resolve, reject) => s.end((err?: Error | null) => (err ? reject(err) : resolve())))));
+    if (!user || typeof user !== "object" || typeof user.user_id !== "string" || user.user_id === "") {
+      throw new CliError(`the export's line ${lineNo.toLocaleString("en-US")} is not a user (no user_id): the download is damaged. Nothing was planned; run the dry run again`);
+    }
+    counts.users++;
+    if (options.progress && counts.users % 100_000 === 0) options.progress("reading", counts.users);
+    if (typeof user.email !== "string" || user.email.trim() === "") {
+      counts.withoutEmail++;
+      continue;
+    }
+    const key = normalizeEmail(user.email);
+    const i = bucketOf(key, buckets);
+    // The key as a JSON string: an email holding a tab or a newline cannot break the line.
+    const entry = `${JSON.stringify(key)}\t${JSON.stringify(forDecision(user, policy))}\n`;
+    pending[i].push(entry);
+    pendingBytes[i] += entry.length;
+    if (pendingBytes[i] >= FLUSH_BYTES) flush(i);
   }
+  for (let i = 0; i < buckets; i++) flush(i);
   return counts;
 }
 
-/** Every email shared by two or more users, bucket by bucket, in a stable order. */
-export async function* clustersIn(dir: string, buckets = DEFAULT_BUCKETS): AsyncGenerator<{ email: string; members: ExportedUser[] }> {
+/**
+ * Every email shared by two or more users, bucket by bucket, in a stable order; each bucket file
+ * is removed once grouped. A user listed twice in the export is one user (the first listing).
+ */
+export async function* clustersIn(dir: string, buckets = DEFAULT_BUCKETS, progress?: PartitionProgress): AsyncGenerator<{ email: string; members: ExportedUser[]; duplicates: number }> {
   for (let i = 0; i < buckets; i++) {
-    const file = path.join(dir, `bucket-${i}.jsonl`);
+    const file = bucketFile(dir, i);
     if (!fs.existsSync(file)) continue;
-    const groups = new Map<string, ExportedUser[]>();
+    // Raw lines only: most emails belong to one user and are never parsed again.
+    const groups = new Map<string, string | string[]>();
     const rl = readline.createInterface({ input: fs.createReadStream(file), crlfDelay: Infinity });
     for await (const line of rl) {
-      if (!line) continue;
-      const user = JSON.parse(line) as ExportedUser;
-      const key = normalizeEmail(user.email!);
+      const tab = line.indexOf("\t");
+      if (tab < 0) continue;
+      const key = line.slice(0, tab);
+      const json = line.slice(tab + 1);
       const group = groups.get(key);
-      if (group) group.push(user);
-      else groups.set(key, [user]);
+      if (group === undefined) groups.set(key, json);
+      else if (typeof group === "string") groups.set(key, [group, json]);
+      else group.push(json);
     }
-    const keys = [...groups.keys()].filter((k) => groups.get(k)!.length > 1).sort();
-    for (const email of keys) yield { email, members: groups.get(email)! };
+    const keys = [...groups.keys()].filter((k) => typeof groups.get(k) !== "string").sort();
+    for (const email of keys) {
+      const seen = new Set<string>();
+      const members: ExportedUser[] = [];
+      let duplicates = 0;
+      for (const json of groups.get(email) as string[]) {
+        const user = JSON.parse(json) as ExportedUser;
+        if (seen.has(user.user_id)) duplicates++;
+        else {
+          seen.add(user.user_id);
+          members.push(user);
+        }
+      }
+      yield { email: JSON.parse(email) as string, members, duplicates };
+    }
     groups.clear();
     fs.rmSync(file);
+    progress?.("grouping", i + 1, buckets);
   }
 }

@@ -1,14 +1,17 @@
 // The backfill plan: JSON lines, a header saying which tenant, environment and policy it was made
-// for and when, one line per duplicate cluster, and an end line (a plan without it is incomplete).
-// `--apply` runs exactly this file, after checking it still belongs where it is being applied.
+// for and when, one line per cluster the apply will link, and an end line with the dry run's
+// counts (a plan without it is incomplete). It holds only what the apply needs: the email
+// spellings to look up, the member ids, the primary and the secondaries. Clusters that link
+// nothing are counted in the end line, never listed.
+// `--apply` runs exactly this file, after checking every line and that it belongs where it is applied.
 import { createHash } from "crypto";
 import * as fs from "fs";
 import * as readline from "readline";
-import type { IgnoredAccount } from "../../../action-src/decide";
+import { normalizeEmail } from "../../../action-src/decide";
 import { serializePolicy, type LinkingPolicy } from "../../../action-src/policy";
 import { CliError } from "../target";
 
-export const PLAN_FORMAT = 1;
+export const PLAN_FORMAT = 2;
 
 export interface PlanHeader {
   kind: "header";
@@ -19,28 +22,32 @@ export interface PlanHeader {
   createdAt: string;
   policyDigest: string;
   policy: LinkingPolicy;
-  source: { exportJob?: string; users: number; withoutEmail: number; malformed: number };
+  source: { exportJob?: string; users: number; withoutEmail: number };
 }
 
 export interface ClusterLine {
   kind: "cluster";
-  /** emailDigest of the normalised email: stable, and safe to print. */
-  id: string;
-  /** The normalised email, and the exact spellings to look up (Auth0's search is case-sensitive). */
-  email: string;
+  /** Position in the plan (1, 2, ...): names the cluster in the journal and in messages. */
+  n: number;
+  /** The exact email spellings to look up (Auth0's search is exact and case-sensitive). */
   lookup: string[];
   members: string[];
-  action: "link" | "skip";
-  reason?: string;
-  primary?: string;
-  secondaries?: string[];
-  ignored: IgnoredAccount[];
+  primary: string;
+  secondaries: string[];
+  /** Members the policy leaves alone, and why. */
+  ignored: Array<{ user_id: string; reason: string }>;
 }
 
 export interface PlanEnd {
   kind: "end";
   clusters: number;
   links: number;
+  /** Duplicate clusters the dry run found and does not link, by reason. */
+  notLinked: Record<string, number>;
+  /** Clusters left for the person's confirmation at their next login. */
+  confirm: number;
+  /** Users the export listed more than once (each counted once). */
+  duplicates: number;
 }
 
 export function policyDigest(policy: LinkingPolicy): string {
@@ -56,43 +63,106 @@ export interface LoadedPlan {
   header: PlanHeader;
   id: string;
   end: PlanEnd;
+  /** The cluster lines, streamed again from the file (already checked). */
   clusters: () => AsyncGenerator<ClusterLine>;
 }
 
-async function* lines(file: string): AsyncGenerator<string> {
+async function* numberedLines(file: string): AsyncGenerator<[number, string]> {
   const rl = readline.createInterface({ input: fs.createReadStream(file), crlfDelay: Infinity });
-  for await (const line of rl) if (line.trim() !== "") yield line;
+  let n = 0;
+  for await (const line of rl) {
+    n++;
+    if (line.trim() !== "") yield [n, line];
+  }
 }
 
-/** Reads the header and the end line and checks the file is whole; clusters stream on demand. */
-export async function loadPlan(file: string): Promise<LoadedPlan> {
-  if (!fs.existsSync(file)) throw new CliError(`plan file ${file} not found`);
-  let headerLine: string | undefined;
-  let last: string | undefined;
-  let count = 0;
-  for await (const line of lines(file)) {
-    if (headerLine === undefined) headerLine = line;
-    last = line;
-    count++;
+const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === "object" && !Array.isArray(v);
+const isIdList = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) => typeof x === "string" && x !== "");
+
+/** What is wrong with a cluster line, or undefined. */
+function clusterProblem(c: Record<string, unknown>, expected: number): string | undefined {
+  if (c.n !== expected) return `cluster number ${JSON.stringify(c.n)} where ${expected} was expected`;
+  if (!isIdList(c.lookup) || c.lookup.length === 0) return "lookup must be a list of emails";
+  if (new Set(c.lookup.map(normalizeEmail)).size !== 1) return "lookup holds emails of different people";
+  if (!isIdList(c.members) || c.members.length < 2 || new Set(c.members).size !== c.members.length) return "members must be two or more distinct user ids";
+  const members = new Set(c.members);
+  if (typeof c.primary !== "string" || !members.has(c.primary)) return "primary must be one of the members";
+  if (!isIdList(c.secondaries) || c.secondaries.length === 0) return "secondaries must be a non-empty list of user ids";
+  if (new Set(c.secondaries).size !== c.secondaries.length || c.secondaries.some((id) => id === c.primary || !members.has(id))) {
+    return "secondaries must be distinct members other than the primary";
   }
-  let header: PlanHeader;
-  let end: PlanEnd;
+  if (!Array.isArray(c.ignored) || !c.ignored.every((i) => isObject(i) && typeof i.user_id === "string" && members.has(i.user_id) && typeof i.reason === "string")) {
+    return "ignored must list members with a reason";
+  }
+  return undefined;
+}
+
+function headerProblem(h: Record<string, unknown>): string | undefined {
+  if (h.kind !== "header") return "the first line is not a plan header";
+  if (h.format !== PLAN_FORMAT) return `plan format ${JSON.stringify(h.format)}, this version reads format ${PLAN_FORMAT}`;
+  for (const key of ["environment", "stack", "domain", "createdAt", "policyDigest"]) if (typeof h[key] !== "string") return `the header has no ${key}`;
+  if (!isObject(h.policy)) return "the header has no policy";
+  if (!isObject(h.source)) return "the header has no source";
+  return undefined;
+}
+
+/**
+ * Reads and checks every line before anything is applied: a damaged plan is refused with the
+ * line number. Memory stays flat: lines are checked one at a time and streamed again to apply.
+ */
+export async function loadPlan(file: string, remedy: string): Promise<LoadedPlan> {
+  const shown = file;
+  let stat: fs.Stats;
   try {
-    header = JSON.parse(headerLine ?? "") as PlanHeader;
-    end = JSON.parse(last ?? "") as PlanEnd;
+    stat = fs.statSync(file);
   } catch {
-    throw new CliError(`${file} is not a backfill plan (its first and last lines must be JSON)`);
+    throw new CliError(`plan file ${shown} not found`);
   }
-  if (header.kind !== "header" || header.format !== PLAN_FORMAT) throw new CliError(`${file} is not a backfill plan of format ${PLAN_FORMAT}`);
-  if (end.kind !== "end" || end.clusters !== count - 2) {
-    throw new CliError(`${file} is incomplete (no end line, or a cluster count that does not match): make a new plan with --dry-run`);
+  if (stat.isDirectory()) throw new CliError(`${shown} is a directory: give the plan file (plan-<time>.jsonl) made by the dry run`);
+  const damaged = (line: number, what: string) => new CliError(`${shown} line ${line}: ${what}. The plan is damaged or not a backfill plan: nothing was applied. ${remedy}`);
+
+  let headerLine: string | undefined;
+  let header: PlanHeader | undefined;
+  let end: PlanEnd | undefined;
+  let clusters = 0;
+  let links = 0;
+  for await (const [n, line] of numberedLines(file)) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(line);
+    } catch {
+      throw damaged(n, "not JSON");
+    }
+    if (!isObject(parsed)) throw damaged(n, "not a JSON object");
+    if (end) throw damaged(n, "a line after the end line");
+    if (!header) {
+      const problem = headerProblem(parsed);
+      if (problem) throw damaged(n, problem);
+      header = parsed as unknown as PlanHeader;
+      headerLine = line;
+      continue;
+    }
+    if (parsed.kind === "cluster") {
+      const problem = clusterProblem(parsed, clusters + 1);
+      if (problem) throw damaged(n, problem);
+      clusters++;
+      links += (parsed.secondaries as string[]).length;
+    } else if (parsed.kind === "end") {
+      if (parsed.clusters !== clusters || parsed.links !== links) throw damaged(n, `the end line counts ${parsed.clusters} clusters and ${parsed.links} links, the plan holds ${clusters} and ${links}`);
+      if (!isObject(parsed.notLinked) || typeof parsed.confirm !== "number") throw damaged(n, "the end line has no counts of what is not linked");
+      end = parsed as unknown as PlanEnd;
+    } else {
+      throw damaged(n, `unknown line kind ${JSON.stringify(parsed.kind)}`);
+    }
   }
+  if (!header) throw new CliError(`${shown} is empty: give the plan file made by the dry run. ${remedy}`);
+  if (!end) throw new CliError(`${shown} is incomplete (no end line: the dry run was interrupted or the file was cut). Nothing was applied. ${remedy}`);
   return {
     header,
     id: planId(headerLine!),
     end,
     clusters: async function* () {
-      for await (const line of lines(file)) {
+      for await (const [, line] of numberedLines(file)) {
         const parsed = JSON.parse(line) as ClusterLine | PlanHeader | PlanEnd;
         if (parsed.kind === "cluster") yield parsed;
       }

@@ -1,6 +1,7 @@
 // The backfill's Management API calls, through the auth0 SDK with its own retries off: every
-// answer feeds the pacer, a 429 waits for the reset its headers give (the Action's rule, with a
-// batch job's patience), and 5xx/timeouts are retried a few times with backoff.
+// request waits for the shared pacer and its answer feeds it, a 429 holds every worker until the
+// reset its headers give (the Action's rule, with a batch job's patience), and 5xx/timeouts are
+// retried a few times with backoff. Several workers call it at once.
 import type { ManagementClient } from "auth0";
 import type { Account } from "../../../action-src/decide";
 import { rateLimitWait } from "../../../action-src/management";
@@ -65,22 +66,25 @@ export class TenantApi {
 
   private async call<T>(what: string, send: () => RawResponsePromise<T>): Promise<T> {
     for (let attempt = 0; ; attempt++) {
-      await this.pacer.beforeRequest();
       if (this.stop?.aborted) throw new Stopped();
+      const ticket = await this.pacer.acquire();
+      if (this.stop?.aborted) {
+        this.pacer.release(ticket, undefined);
+        throw new Stopped();
+      }
       this.requests++;
       try {
         const { data, rawResponse } = await send().withRawResponse();
-        this.pacer.observe(rawResponse.headers);
+        this.pacer.release(ticket, rawResponse.headers, 200);
         return data;
       } catch (err) {
         const failure = describe(err);
-        this.pacer.observe(failure.headers);
+        this.pacer.release(ticket, failure.headers, failure.status);
         if (failure.status === 429) {
           this.rateLimited++;
           const wait = rateLimitWait(failure.headers, Date.now()) ?? 1000 * 2 ** Math.min(attempt, 5);
           if (attempt < RATE_LIMIT_RETRIES && wait <= MAX_RATE_LIMIT_WAIT_MS) {
-            await this.sleep(wait);
-            if (this.stop?.aborted) throw new Stopped();
+            this.pacer.blockUntil(Date.now() + wait);
             continue;
           }
         } else if ((failure.status === undefined || failure.status >= 500) && attempt < TRANSIENT_RETRIES) {
