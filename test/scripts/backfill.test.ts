@@ -718,7 +718,10 @@ describe("npm run backfill (the command)", () => {
       return run.done;
     };
     const first = await interruptAt(6, "SIGINT", async () => {
+      // Hold the first apply's requests while the second starts (a loaded machine starts it slowly).
+      tenant.latencyMs = 4_000;
       const second = await runScript("backfill", ["dev", "--apply", planFile], cleanEnv(creds()));
+      tenant.latencyMs = 40;
       expect(second.code).toBe(1);
       expect(second.stderr).toMatch(/error: another apply of this plan is running \(process \d+, since .+\): wait for it to finish or stop it\. Nothing was changed\./);
     });
