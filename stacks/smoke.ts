@@ -48,6 +48,8 @@ export class SmokeSetup extends Construct {
       oidcConformant: true,
       grantTypes: [PASSWORD_REALM_GRANT],
       crossOriginAuth: false,
+      // The test checks the ID token against the tenant's JWKS: asymmetric, whatever the tenant's default.
+      jwtConfiguration: { alg: "RS256" },
     });
     this.client.overrideLogicalId("smoke_client");
     // Public: a resource-owner password login from a native application needs no client secret,

@@ -77,8 +77,13 @@ function deploy(config: EnvironmentConfig, options: { actionPolicyFrom?: Environ
   };
 }
 
-const env = (extra: Record<string, string | undefined> = {}) =>
-  cleanEnv({ AUTH0_DOMAIN: tenant.domain, AUTH0_CLIENT_ID: READER.clientId, AUTH0_CLIENT_SECRET: READER.clientSecret, SMOKE_PRIVATE_KEY: KEY.privateKey, ...extra });
+/** The command's environment: the emulation's credentials, and `undefined` removes one (also the caller's). */
+const env = (extra: Record<string, string | undefined> = {}) => {
+  const all: Record<string, string | undefined> = { AUTH0_DOMAIN: tenant.domain, AUTH0_CLIENT_ID: READER.clientId, AUTH0_CLIENT_SECRET: READER.clientSecret, SMOKE_PRIVATE_KEY: KEY.privateKey, ...extra };
+  const result = cleanEnv(all);
+  for (const [k, v] of Object.entries(all)) if (v === undefined) delete result[k];
+  return result;
+};
 const smoke = (config: EnvironmentConfig, extra: Record<string, string | undefined> = {}, args = ["dev"]): Promise<ScriptResult> =>
   runScript(HOST, [JSON.stringify([config]), SMOKE, ...args], env(extra));
 
@@ -153,6 +158,19 @@ test("Ctrl-C during the login: the request is abandoned, the users are deleted, 
   expect(tenant.users.size).toBe(0);
 });
 
+test("Ctrl-C while a user is being created (Auth0 made it, the answer never came): found by its email and deleted", async () => {
+  deploy(DEV);
+  // The first create is carried out but its answer is lost: the command never learns the id.
+  tenant.inject({ method: "POST", path: /^\/api\/v2\/users$/, count: 1, answer: "hang", after: true });
+  const run = startScript(HOST, [JSON.stringify([DEV]), SMOKE, "dev"], env());
+  while (tenant.users.size === 0) await new Promise((r) => setTimeout(r, 20));
+  run.child.kill("SIGINT");
+  const result = await run.done;
+  expect(result.code).toBe(130);
+  expect(result.stdout).toMatch(/\ncleanup: deleted auth0\|[0-9a-f]+; no user with the test email remains/);
+  expect(tenant.users.size).toBe(0);
+});
+
 describe("refusals: one error line, nothing created", () => {
   test("smoke off for the environment: no request at all", async () => {
     deploy(DEV);
@@ -220,8 +238,9 @@ describe("refusals: one error line, nothing created", () => {
 
 test("--check-enabled says whether the environment has smoke on, without credentials or requests", async () => {
   tenant.reset();
-  const on = await runScript(HOST, [JSON.stringify([DEV]), SMOKE, "dev", "--check-enabled"], cleanEnv());
-  const off = await runScript(HOST, [JSON.stringify([DEV_OFF]), SMOKE, "dev", "--check-enabled"], cleanEnv());
+  const none = { SMOKE_PRIVATE_KEY: undefined, AUTH0_DOMAIN: undefined, AUTH0_CLIENT_ID: undefined, AUTH0_CLIENT_SECRET: undefined };
+  const on = await runScript(HOST, [JSON.stringify([DEV]), SMOKE, "dev", "--check-enabled"], env(none));
+  const off = await runScript(HOST, [JSON.stringify([DEV_OFF]), SMOKE, "dev", "--check-enabled"], env(none));
   expect([on.code, on.stdout, off.code, off.stdout]).toEqual([0, "true\n", 0, "false\n"]);
   expect(tenant.requests).toEqual([]);
 });

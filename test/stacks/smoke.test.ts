@@ -37,7 +37,7 @@ describe("an environment with smoke on", () => {
   });
 
   test("the smoke application: public, password-realm only, nothing else", () => {
-    expect(r.auth0_client.smoke_client).toMatchObject({ name: "Account linking smoke test (dev)", app_type: "native", is_first_party: true, grant_types: [PASSWORD_REALM_GRANT] });
+    expect(r.auth0_client.smoke_client).toMatchObject({ name: "Account linking smoke test (dev)", app_type: "native", is_first_party: true, grant_types: [PASSWORD_REALM_GRANT], jwt_configuration: { alg: "RS256" } });
     expect(r.auth0_client.smoke_client.callbacks).toBeUndefined();
     expect(r.auth0_client_credentials.smoke_client_credentials).toEqual({ client_id: "${auth0_client.smoke_client.client_id}", authentication_method: "none" });
   });
