@@ -167,11 +167,12 @@ export async function runSmoke(options: SmokeOptions): Promise<SmokeResult> {
       // A create interrupted in flight may still complete on Auth0's side: give it a moment.
       if (inFlight) await new Promise((r) => setTimeout(r, 2000));
       // The run's email is fresh and random: whoever holds it on a smoke connection is this run's.
-      const holders = (await opts.tenant.usersByEmail(address)).filter((u) => opts.connections.includes(String(u.identities?.[0]?.connection)));
+      const ours = (users: TenantUser[]) => users.filter((u) => opts.connections.includes(String(u.identities?.[0]?.connection)));
+      const holders = ours(await opts.tenant.usersByEmail(address));
       const targets = [...new Set([...holders.map((u) => u.user_id), ...ids])];
       const deleted: string[] = [];
       for (const id of targets) if ((await opts.tenant.deleteUser(id)) === "deleted") deleted.push(id);
-      const left = await opts.tenant.usersByEmail(address);
+      const left = ours(await opts.tenant.usersByEmail(address));
       if (left.length > 0) {
         opts.out(`cleanup FAILED: ${left.map((u) => u.user_id).join(", ")} still hold ${address}: delete them (Dashboard > User Management > Users)`);
         return false;
