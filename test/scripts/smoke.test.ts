@@ -236,6 +236,18 @@ describe("refusals: one error line, nothing created", () => {
   });
 });
 
+test("the tenant answers differently: the login is refused (an Action denies it); both users are deleted", async () => {
+  deploy(DEV);
+  tenant.postLogin = async () => ({ status: "denied", failure: "We could not complete your sign-in. Please try again." });
+  const result = await smoke(DEV);
+  expect(result.code).toBe(1);
+  expect(result.stdout).toContain(
+    'error: the tenant answered differently than assumed: the login is allowed: "linking-smoke-newer" is enabled for "Account linking smoke test (dev)" and no Action denies it (Auth0 answered 403 access_denied: We could not complete your sign-in. Please try again.)\n',
+  );
+  expect(result.stdout).toMatch(/\ncleanup: deleted auth0\|[0-9a-f]+, auth0\|[0-9a-f]+; no user with the test email remains/);
+  expect(tenant.users.size).toBe(0);
+});
+
 test("--check-enabled says whether the environment has smoke on, without credentials or requests", async () => {
   tenant.reset();
   const none = { SMOKE_PRIVATE_KEY: undefined, AUTH0_DOMAIN: undefined, AUTH0_CLIENT_ID: undefined, AUTH0_CLIENT_SECRET: undefined };
