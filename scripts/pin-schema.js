@@ -16,6 +16,8 @@ const RESOURCES = [
   "auth0_client",
   "auth0_client_credentials",
   "auth0_client_grant",
+  "auth0_connection",
+  "auth0_connection_clients",
   "auth0_form",
   "auth0_trigger_action",
   "auth0_trigger_actions",

@@ -1,6 +1,7 @@
 // Typed environment configuration, validated at synth. Every error names the
 // environment and the field, and synth stops before anything is written.
 import { resolvePolicy, serializePolicy, validatePolicy, type LinkingPolicy } from "../action-src/policy";
+import { checkSmoke, resolveSmoke, withSmokeConnections, type ResolvedSmoke, type SmokeConfig } from "./smoke-config";
 
 export type BackendConfig =
   /** State in a local file (default: terraform.<stack>.tfstate in the project root). */
@@ -53,6 +54,11 @@ export interface EnvironmentConfig {
   confirmation?: boolean;
   /** The tenant's custom domain, when logins use one (its /continue becomes a callback too). */
   customDomain?: string;
+  /**
+   * Opt-in: provision what `npm run smoke` needs (README, "Smoke test on a real tenant"). Off
+   * when left out; never needed for production.
+   */
+  smoke?: SmokeConfig;
 }
 
 export interface ResolvedEnvironment {
@@ -67,6 +73,8 @@ export interface ResolvedEnvironment {
   secretVersion: number;
   confirmation: boolean;
   customDomain: string | undefined;
+  /** The smoke test setup, or undefined when it is off. Its connections are trusted in `policy`. */
+  smoke: ResolvedSmoke | undefined;
 }
 
 export class ConfigError extends Error {
@@ -82,7 +90,7 @@ const S3_BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 const AWS_REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
 const TFC_NAME = /^[A-Za-z0-9_-]{1,90}$/;
 const HOSTNAME = /^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)+$/;
-const ENVIRONMENT_FIELDS = new Set(["name", "tenant", "domain", "backend", "policy", "binding", "extraPostLoginActions", "secretVersion", "confirmation", "customDomain"]);
+const ENVIRONMENT_FIELDS = new Set(["name", "tenant", "domain", "backend", "policy", "binding", "extraPostLoginActions", "secretVersion", "confirmation", "customDomain", "smoke"]);
 /** The policy travels in the Action's code (100 kB with the bundle): keep it a small part of that. */
 const POLICY_LIMIT = 16 * 1024;
 /** Auth0 binds at most 20 Actions to one trigger. */
@@ -188,7 +196,10 @@ function checkEnvironment(config: unknown, index: number, problems: Problems): v
   }
   const policyProblems = validatePolicy(config.policy);
   for (const p of policyProblems) problem(p.field, p.message);
-  if (policyProblems.length === 0 && serializePolicy(resolvePolicy(config.policy)).length > POLICY_LIMIT) {
+  const before = problems.length;
+  checkSmoke(config.smoke, config.policy, problem);
+  const smoke = problems.length === before ? resolveSmoke(config.smoke as SmokeConfig | undefined) : undefined;
+  if (policyProblems.length === 0 && serializePolicy(resolvePolicy(withSmokeConnections(config.policy as Partial<LinkingPolicy> | undefined, smoke))).length > POLICY_LIMIT) {
     problem("policy", `is longer than ${POLICY_LIMIT} characters once serialised (it is carried in the Action's code)`);
   }
 }
@@ -204,19 +215,23 @@ export function resolveEnvironments(configs: readonly unknown[]): ResolvedEnviro
   });
   if (problems.length > 0) throw new ConfigError(problems);
 
-  return (configs as EnvironmentConfig[]).map((config) => ({
-    name: config.name,
-    stackName: `auth0-${config.name}`,
-    tenant: config.tenant,
-    domain: config.domain?.toLowerCase(),
-    backend: config.backend ?? { type: "local" },
-    policy: resolvePolicy(config.policy),
-    binding: config.binding ?? "owned",
-    extraPostLoginActions: [...(config.extraPostLoginActions ?? [])],
-    secretVersion: config.secretVersion ?? 1,
-    confirmation: config.confirmation ?? true,
-    customDomain: config.customDomain?.toLowerCase(),
-  }));
+  return (configs as EnvironmentConfig[]).map((config) => {
+    const smoke = resolveSmoke(config.smoke);
+    return {
+      name: config.name,
+      stackName: `auth0-${config.name}`,
+      tenant: config.tenant,
+      domain: config.domain?.toLowerCase(),
+      backend: config.backend ?? { type: "local" },
+      policy: resolvePolicy(withSmokeConnections(config.policy, smoke)),
+      binding: config.binding ?? "owned",
+      extraPostLoginActions: [...(config.extraPostLoginActions ?? [])],
+      secretVersion: config.secretVersion ?? 1,
+      confirmation: config.confirmation ?? true,
+      customDomain: config.customDomain?.toLowerCase(),
+      smoke,
+    };
+  });
 }
 
 /**

@@ -12,12 +12,15 @@ import { CONFIRMATION_ACTION_NAME, LinkingAction } from "./linking-action";
 import { LinkingApplication } from "./linking-application";
 import { addClientSecret } from "./linking-secret";
 import { PostLoginBinding } from "./post-login-binding";
+import { SmokeSetup } from "./smoke";
 
 export class TenantStack extends TerraformStack {
   readonly application: LinkingApplication;
   readonly linking: LinkingAction;
   readonly confirmation?: { application: ConfirmationApplication; form: ConfirmationForm; action: LinkingAction };
   readonly binding: PostLoginBinding;
+  /** Only where the environment opts in to the smoke test. */
+  readonly smoke?: SmokeSetup;
 
   constructor(scope: Construct, readonly environment: ResolvedEnvironment, bundles: ActionBundles) {
     super(scope, environment.stackName);
@@ -56,6 +59,8 @@ export class TenantStack extends TerraformStack {
       confirmationAction: this.confirmation?.action.action,
       extraActions: environment.extraPostLoginActions,
     });
+
+    if (environment.smoke) this.smoke = new SmokeSetup(this, "smoke", { environment: environment.name, tenant, smoke: environment.smoke });
 
     const output = (id: string, value: string, description: string) =>
       new TerraformOutput(this, id, { value, description }).overrideLogicalId(id);

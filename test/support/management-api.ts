@@ -7,6 +7,7 @@ import * as zlib from "zlib";
 import type { AddressInfo } from "net";
 import type { Socket } from "net";
 import { AuthorizationServer } from "./authorization-server";
+import { assertionProblem, JWT_BEARER, type RegisteredKey } from "./client-assertion";
 import { testCertificate } from "./tls";
 
 export interface EmulatedIdentity {
@@ -74,6 +75,8 @@ export interface EmulatedClient {
   name?: string;
   /** Grants to other APIs: listed by /client-grants, never in Management API tokens. */
   otherGrants?: Array<{ audience: string; scopes: string[] }>;
+  /** private_key_jwt: the registered public key (then the client has no usable secret). */
+  privateKeyJwt?: RegisteredKey;
 }
 
 export interface EmulatedActionVersion {
@@ -160,6 +163,11 @@ export class ManagementApiEmulator {
   private readonly passwords = new Map<string, string>();
   /** Applications allowed the password-realm grant, with the connections (realms) they may use. */
   readonly passwordClients = new Map<string, { clientId: string; realms: string[] }>();
+  /**
+   * The tenant's database connections. When any are listed, POST /users refuses another
+   * connection name as Auth0 does (400 inexistent_connection); empty: any name is accepted.
+   */
+  readonly databaseConnections = new Set<string>();
   /**
    * Runs the post-login flow for a password-realm login (the post-login runtime sets it): the
    * authenticated identity and the application; answers who the tokens are for, or why not.
@@ -265,6 +273,7 @@ export class ManagementApiEmulator {
     this.faults = [];
     this.passwords.clear();
     this.passwordClients.clear();
+    this.databaseConnections.clear();
     this.postLogin = undefined;
     this.oauth.reset();
     this.exportDownloadFault = undefined;
@@ -425,7 +434,11 @@ export class ManagementApiEmulator {
     const params = tokenParams(contentType, raw);
     if (params.grant_type !== "client_credentials") throw new HttpError(400, "unsupported_grant_type", "Unsupported grant type", "unsupported_grant_type");
     const client = this.clients.get(params.client_id ?? "");
-    if (!client || client.clientSecret !== params.client_secret) throw new HttpError(401, "access_denied", "Unauthorized", "access_denied");
+    if (client?.privateKeyJwt) {
+      // private_key_jwt: a signed assertion instead of a secret (client-assertion.ts).
+      const problem = params.client_assertion_type !== JWT_BEARER ? "client_assertion required" : assertionProblem(params.client_assertion ?? "", client.clientId, client.privateKeyJwt, this.domain);
+      if (problem) throw new HttpError(401, "access_denied", problem, "access_denied");
+    } else if (!client || client.clientSecret !== params.client_secret) throw new HttpError(401, "access_denied", "Unauthorized", "access_denied");
     if (params.audience !== this.audience) throw new HttpError(403, "access_denied", "Service not enabled within domain", "access_denied");
     const accessToken = `emu_${randomBytes(24).toString("hex")}`;
     this.tokens.set(accessToken, { clientId: client.clientId, scopes: client.scopes, expiresAt: Date.now() + this.tokenLifetimeSeconds * 1000 });
@@ -552,10 +565,12 @@ export class ManagementApiEmulator {
     if (method === "POST" && path === "/api/v2/users") {
       // A database user, as the smoke test creates them (connection, email, password).
       this.authorize(req, "create:users");
-      const body = JSON.parse(raw || "{}") as { connection?: string; email?: string; password?: string; email_verified?: boolean };
+      const body = JSON.parse(raw || "{}") as { connection?: string; email?: string; password?: string; email_verified?: boolean; user_metadata?: Record<string, unknown>; app_metadata?: Record<string, unknown> };
       if (!body.connection || !body.email || !body.password) throw new HttpError(400, "Bad Request", "Payload validation error: connection, email and password are required");
+      if (this.databaseConnections.size > 0 && !this.databaseConnections.has(body.connection)) throw new HttpError(400, "Bad Request", "The connection does not exist.", "inexistent_connection");
       const id = `auth0|${randomBytes(12).toString("hex")}`;
-      const created = this.createUser({ user_id: id, connection: body.connection, email: body.email, email_verified: body.email_verified ?? false });
+      const metadata = { user_metadata: body.user_metadata, app_metadata: body.app_metadata };
+      const created = this.createUser({ user_id: id, connection: body.connection, email: body.email, email_verified: body.email_verified ?? false, ...metadata });
       this.passwords.set(id, body.password);
       return { status: 201, body: created };
     }

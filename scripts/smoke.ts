@@ -1,0 +1,77 @@
+// npm run smoke -- <env>
+// Proves the linking on the real tenant: two users with one fresh email on the environment's two
+// smoke connections, a password-realm login as the newer, and the checks (README, "Smoke test on
+// a real tenant"). Needs `smoke` on for the environment and deployed, the AUTH0_* credentials of
+// an application with read:clients (to find the smoke applications by name) and SMOKE_PRIVATE_KEY.
+// Deletes what it created, also after a failure or Ctrl-C.
+//   --check-enabled   print true or false: is smoke on for the environment (no credentials, no request)
+import type { ResolvedEnvironment } from "../stacks/config";
+import { readPrivateKey, matchesPublicKey } from "./lib/smoke/client-assertion";
+import { findSmokeApplications } from "./lib/smoke/discover";
+import { runSmoke } from "./lib/smoke/run";
+import { SmokeTenant } from "./lib/smoke/tenant";
+import { CliError, credentialsFor, findEnvironment, parseOptions, runCommand } from "./lib/target";
+
+function smokeOf(environment: ResolvedEnvironment) {
+  if (!environment.smoke) {
+    throw new CliError(
+      `${environment.stackName} (${environment.tenant}): the smoke test is off for this environment. ` +
+        `Give its entry in stacks/environments.ts a smoke: { publicKey } and deploy it (README, "Smoke test on a real tenant").`,
+    );
+  }
+  return environment.smoke;
+}
+
+function smokeKey(environment: ResolvedEnvironment, env: NodeJS.ProcessEnv) {
+  const smoke = smokeOf(environment);
+  const pem = env.SMOKE_PRIVATE_KEY?.trim();
+  const where = `${environment.stackName} (${environment.tenant})`;
+  if (!pem) {
+    throw new CliError(`${where}: missing SMOKE_PRIVATE_KEY: set it to the PEM private key whose public half is smoke.publicKey of "${environment.name}" in stacks/environments.ts (in CI, the auth0-${environment.name} GitHub Environment's secret).`);
+  }
+  const key = readPrivateKey(pem);
+  if (!key) throw new CliError(`${where}: SMOKE_PRIVATE_KEY is not a readable PEM private key ("-----BEGIN PRIVATE KEY-----").`);
+  if (!matchesPublicKey(key, smoke.publicKey)) {
+    throw new CliError(`${where}: SMOKE_PRIVATE_KEY is not the private half of smoke.publicKey of "${environment.name}" (stacks/environments.ts): load ${environment.name}'s smoke key.`);
+  }
+  return { smoke, key };
+}
+
+export async function main(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const { positional, flags } = parseOptions(args, { flags: ["check-enabled"], values: [] }, "smoke");
+  if (positional.length > 1) throw new CliError("npm run smoke: one environment per run (credentials are per tenant)", 2);
+  const environment = findEnvironment(positional[0], "smoke");
+  if (flags.has("check-enabled")) {
+    console.log(environment.smoke ? "true" : "false");
+    return 0;
+  }
+  // Everything checked before the first request: smoke on, credentials, the key matching the config.
+  smokeOf(environment);
+  const credentials = credentialsFor(environment, env);
+  const { smoke, key } = smokeKey(environment, env);
+  const ids = await findSmokeApplications(environment, credentials);
+
+  const interrupt = new AbortController();
+  let interrupts = 0;
+  const onSigint = () => {
+    interrupts++;
+    if (interrupts === 1) return interrupt.abort();
+    console.log(`interrupted again: leaving the test users behind (smoke connections ${smoke.connections.join(", ")}, email linking-smoke+<run>@example.com): delete them in the dashboard`);
+    process.exit(130);
+  };
+  process.on("SIGINT", onSigint);
+  process.on("SIGTERM", onSigint);
+
+  console.log(`smoke ${environment.stackName} (${environment.tenant}) at ${ids.domain}: smoke application ${ids.clientId}, smoke admin ${ids.adminId}`);
+  const tenant = new SmokeTenant(ids, key, smoke.algorithm, interrupt.signal);
+  const result = await runSmoke({ tenant, connections: smoke.connections, out: (line) => console.log(line), interrupt: interrupt.signal });
+  process.off("SIGINT", onSigint);
+  process.off("SIGTERM", onSigint);
+  const seconds = (result.ms / 1000).toFixed(1);
+  if (result.outcome === "passed") console.log(`smoke passed: ${result.checks} checks in ${seconds} s`);
+  else if (result.outcome === "failed") console.log(`smoke FAILED (${result.checks} checks passed before it): the linking did not work as it should on ${ids.domain}`);
+  if (result.outcome === "interrupted") return 130;
+  return result.outcome === "passed" && result.cleanedUp ? 0 : 1;
+}
+
+if (require.main === module) runCommand((args) => main(args));
