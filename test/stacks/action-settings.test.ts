@@ -1,6 +1,7 @@
 // The settings prologue: the Terraform template the stack writes into the Action's `code`,
 // evaluated by real Terraform (no provider needed: the references become variables), must give
 // exactly the text renderSettingsPrologue renders and verify expects.
+import { withTerraform } from "../support/real-terraform";
 import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
@@ -62,7 +63,7 @@ describe("the Action's settings prologue", () => {
     expect(Object.keys(parsed)).toEqual(["domain", "audience", "clientId", "policy"]);
   });
 
-  test("evaluated by real Terraform with concrete values, equals the rendered prologue + the bundle", () => {
+  withTerraform("evaluated by real Terraform with concrete values, equals the rendered prologue + the bundle", () => {
     const evaluated = terraformEvaluate(template, { domain: settings.domain, audience: settings.audience, client_id: settings.clientId });
     expect(evaluated).toBe(renderSettingsPrologue(settings) + bundle);
   });
