@@ -4,7 +4,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { PROJECT_ROOT } from "../../stacks/action-bundle";
-import { resolveEnvironments, type ResolvedEnvironment } from "../../stacks/config";
+import { ConfigError, resolveEnvironments, type ResolvedEnvironment } from "../../stacks/config";
 import { environments } from "../../stacks/environments";
 
 export { PROJECT_ROOT };
@@ -109,7 +109,12 @@ export function synthesizedStack(environment: ResolvedEnvironment, outdir = synt
   }
 }
 
-/** Runs a command's main, printing operator errors without a stack trace. */
+/** How `npm run synth` reports a configuration mistake: one `error:` line per problem, naming the environment and field. */
+export function configErrorLines(err: ConfigError): string[] {
+  return err.problems.map((problem) => `error: stacks/environments.ts: ${problem}`);
+}
+
+/** Runs a command's main, printing operator errors (and configuration mistakes) without a stack trace. */
 export function runCommand(main: (args: string[]) => Promise<number>): void {
   main(process.argv.slice(2)).then(
     (code) => process.exit(code),
@@ -117,6 +122,11 @@ export function runCommand(main: (args: string[]) => Promise<number>): void {
       if (err instanceof CliError) {
         console.error(`error: ${err.message}`);
         process.exit(err.exitCode);
+      }
+      // Every command validates stacks/environments.ts before it touches anything (findEnvironment).
+      if (err instanceof ConfigError) {
+        console.error(configErrorLines(err).join("\n"));
+        process.exit(1);
       }
       console.error(err);
       process.exit(1);
