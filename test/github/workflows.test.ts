@@ -230,20 +230,37 @@ describe("deploys: prod approves a plan, then exactly that plan is applied", () 
   const apply = one.jobs.apply;
   const step = (job: Job, name: string) => job.steps!.find((s) => s.name === name)!;
 
-  test("push to main (or by hand) tests and synthesizes once, then the configured environments in order, one run per tenant at a time", () => {
+  /** deploy.yml's environment jobs in the order they run: each needs the one before, the first needs `test`. */
+  const chain = (): string[] => {
+    const names: string[] = [];
+    for (let previous = "test"; ; ) {
+      const next = Object.entries(wf.jobs).filter(([, job]) => job.needs === previous).map(([id]) => id);
+      expect([previous, next.length <= 1]).toEqual([previous, true]);
+      if (next.length === 0 || names.includes(next[0])) return names;
+      names.push(next[0]);
+      previous = next[0];
+    }
+  };
+
+  test("push to main (or by hand) tests and synthesizes once, then one environment after another, one run per tenant at a time", () => {
     expect(Object.keys(wf.on).sort()).toEqual(["push", "workflow_dispatch"]);
     expect(wf.on.push).toEqual({ branches: ["main"] });
-    const names = githubMatrix().map((e) => e.name);
-    let previous = "test";
+    const names = chain();
+    expect(names.length).toBeGreaterThan(0);
     for (const name of names) {
       const job = wf.jobs[name];
-      expect([name, job?.uses, job?.with?.environment, job?.needs]).toEqual([name, "./.github/workflows/deploy-environment.yml", name, previous]);
+      expect([name, job.uses, job.with?.environment]).toEqual([name, "./.github/workflows/deploy-environment.yml", name]);
       // A newer run waits; one still waiting is replaced by the next: an older commit never deploys over a newer one.
       expect([name, job.concurrency]).toEqual([name, { group: `deploy-auth0-${name}`, "cancel-in-progress": false }]);
-      previous = name;
     }
     expect(Object.keys(wf.jobs).sort()).toEqual(["test", ...names].sort());
     expect(secretSteps(wf.jobs.test)).toEqual([]);
+  });
+
+  // The one check on the team's stacks/environments.ts here: deploy.yml is a fixed chain of jobs, so
+  // adding, renaming or removing an environment means changing the chain too (README, "Running it in CI").
+  test("deploy.yml deploys exactly the environments configured in stacks/environments.ts, in their order", () => {
+    expect({ "deploy.yml deploys": chain() }).toEqual({ "deploy.yml deploys": githubMatrix().map((e) => e.name) });
   });
 
   test("the plan job: read-only credentials, no lock, the plan in the run summary, sealed and kept one day", () => {
@@ -300,7 +317,7 @@ describe("deploys: prod approves a plan, then exactly that plan is applied", () 
 
   test("--allow-unbind only from a run started by hand with the box ticked", () => {
     expect(wf.on.workflow_dispatch.inputs["allow-unbind"]).toMatchObject({ type: "boolean", default: false });
-    for (const name of githubMatrix().map((e) => e.name)) expect(wf.jobs[name].with!["allow-unbind"]).toBe("${{ inputs.allow-unbind == true }}");
+    for (const name of chain()) expect([name, wf.jobs[name].with!["allow-unbind"]]).toEqual([name, "${{ inputs.allow-unbind == true }}"]);
     expect(step(apply, "Apply the approved plan").env!.ALLOW_UNBIND).toBe("${{ inputs.allow-unbind }}");
   });
 });
