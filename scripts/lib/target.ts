@@ -4,8 +4,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { PROJECT_ROOT } from "../../stacks/action-bundle";
-import { ConfigError, resolveEnvironments, type ResolvedEnvironment } from "../../stacks/config";
-import { environments } from "../../stacks/environments";
+import { ConfigError, resolveEnvironments, type EnvironmentConfig, type ResolvedEnvironment } from "../../stacks/config";
 
 export { PROJECT_ROOT };
 
@@ -22,7 +21,26 @@ export type Credentials =
   | { domain: string; kind: "private_key_jwt"; clientId: string; privateKey: string; algorithm: string }
   | { domain: string; kind: "api_token"; token: string };
 
-export function findEnvironment(name: string | undefined, command: string, all: ResolvedEnvironment[] = resolveEnvironments(environments)): ResolvedEnvironment {
+/**
+ * The team's environments, validated. Loaded here rather than imported, so a file that does not
+ * compile (a missing comma) is an `error:` line naming the line and column, not a stack trace; a
+ * ConfigError (a wrong field) reaches runCommand, which prints one line per problem.
+ */
+export function configuredEnvironments(): ResolvedEnvironment[] {
+  let loaded: { environments: EnvironmentConfig[] };
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    loaded = require("../../stacks/environments") as { environments: EnvironmentConfig[] };
+  } catch (err) {
+    // ts-node's TSError carries the compiler's own lines ("stacks/environments.ts(4,3): error TS1005: ...").
+    const said = (err as { diagnosticText?: string }).diagnosticText ?? `stacks/environments.ts: ${err instanceof Error ? err.message : String(err)}`;
+    const lines = said.trim().split("\n").map((line) => line.replace(/: error (TS\d+):/, ": $1:"));
+    throw new CliError(`${lines.join("; ")} (the file does not load: fix it and run again)`);
+  }
+  return resolveEnvironments(loaded.environments);
+}
+
+export function findEnvironment(name: string | undefined, command: string, all: ResolvedEnvironment[] = configuredEnvironments()): ResolvedEnvironment {
   const known = all.map((e) => e.name).join(", ");
   if (!name || name.startsWith("-")) {
     throw new CliError(`usage: npm run ${command} -- <environment>   (configured in stacks/environments.ts: ${known})`, 2);

@@ -18,7 +18,7 @@ import { OPENSSL_MISSING } from "../support/tls";
 const all = resolveEnvironments(TEAM_LIKE);
 const dev = all.find((e) => e.name === "dev")!;
 const prod = all.find((e) => e.name === "prod")!;
-const run = (command: string, args: string[], env: NodeJS.ProcessEnv, configs: EnvironmentConfig[] = TEAM_LIKE): Promise<ScriptResult> =>
+const run = (command: string, args: string[], env: NodeJS.ProcessEnv, configs: EnvironmentConfig[] | { file: string } = TEAM_LIKE): Promise<ScriptResult> =>
   runWithEnvironments(configs, command, args, env);
 const FIXTURES = path.join(__dirname, "fixtures");
 const FAKE_TF = path.join(__dirname, "..", "support", "fake-terraform.js");
@@ -407,6 +407,20 @@ describe("a mistake in stacks/environments.ts: every command says it as npm run 
     expect(result.code).toBe(1);
     expect(result.stdout).toBe("");
     expect(fs.existsSync(log)).toBe(false);
+  });
+
+  // deploy and verify also import stacks/environments.ts through scripts/lib/synth-freshness.ts,
+  // which still loads it at import time (a stack trace for a file that does not compile).
+  test.each<[string, string[]]>([
+    ["plan", ["dev"]],
+    ["backfill", ["dev", "--dry-run"]],
+  ])("%s %j with a file that does not compile (a missing comma): the compiler's line and column, no stack trace", async (command, args) => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "linking-envs-"));
+    const file = path.join(dir, "environments.ts");
+    fs.writeFileSync(file, 'export const environments = [\n  { name: "dev", tenant: "d" }\n  { name: "prod", tenant: "p" },\n];\n');
+    const result = await run(command, args, cleanEnv(creds), { file });
+    expect(result.stderr).toMatch(/^error: \S*environments\.ts\(3,3\): TS1005: ',' expected\. \(the file does not load: fix it and run again\)\n$/);
+    expect(result.code).toBe(1);
   });
 
   test("plan --markdown still writes the comment, with the problems", async () => {

@@ -51,11 +51,11 @@ function scriptFile(name: string): string {
 }
 
 /**
- * Runs scripts/<name>.ts with `configs` in place of stacks/environments.ts (environments-host.ts),
- * so a command test owns its configuration whatever the team wrote.
+ * Runs scripts/<name>.ts with `configs` (or a .ts file) in place of stacks/environments.ts
+ * (environments-host.ts), so a command test owns its configuration whatever the team wrote.
  */
-export function runWithEnvironments(configs: EnvironmentConfig[], name: string, args: string[], env: NodeJS.ProcessEnv): Promise<ScriptResult> {
-  return runScript(ENVIRONMENTS_HOST, [JSON.stringify(configs), scriptFile(name), ...args], env);
+export function runWithEnvironments(configs: EnvironmentConfig[] | { file: string }, name: string, args: string[], env: NodeJS.ProcessEnv): Promise<ScriptResult> {
+  return runScript(ENVIRONMENTS_HOST, ["file" in configs ? configs.file : JSON.stringify(configs), scriptFile(name), ...args], env);
 }
 
 export function runScript(name: string, args: string[], env: NodeJS.ProcessEnv): Promise<ScriptResult> {
