@@ -4,8 +4,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { PROJECT_ROOT } from "../../stacks/action-bundle";
-import { resolveEnvironments, type ResolvedEnvironment } from "../../stacks/config";
-import { environments } from "../../stacks/environments";
+import { ConfigError, resolveEnvironments, type EnvironmentConfig, type ResolvedEnvironment } from "../../stacks/config";
 
 export { PROJECT_ROOT };
 
@@ -22,7 +21,26 @@ export type Credentials =
   | { domain: string; kind: "private_key_jwt"; clientId: string; privateKey: string; algorithm: string }
   | { domain: string; kind: "api_token"; token: string };
 
-export function findEnvironment(name: string | undefined, command: string, all: ResolvedEnvironment[] = resolveEnvironments(environments)): ResolvedEnvironment {
+/**
+ * The team's environments, validated. Loaded here rather than imported, so a file that does not
+ * compile (a missing comma) is an `error:` line naming the line and column, not a stack trace; a
+ * ConfigError (a wrong field) reaches runCommand, which prints one line per problem.
+ */
+export function configuredEnvironments(): ResolvedEnvironment[] {
+  let loaded: { environments: EnvironmentConfig[] };
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    loaded = require("../../stacks/environments") as { environments: EnvironmentConfig[] };
+  } catch (err) {
+    // ts-node's TSError carries the compiler's own lines ("stacks/environments.ts(4,3): error TS1005: ...").
+    const said = (err as { diagnosticText?: string }).diagnosticText ?? `stacks/environments.ts: ${err instanceof Error ? err.message : String(err)}`;
+    const lines = said.trim().split("\n").map((line) => line.replace(/: error (TS\d+):/, ": $1:"));
+    throw new CliError(`${lines.join("; ")} (the file does not load: fix it and run again)`);
+  }
+  return resolveEnvironments(loaded.environments);
+}
+
+export function findEnvironment(name: string | undefined, command: string, all: ResolvedEnvironment[] = configuredEnvironments()): ResolvedEnvironment {
   const known = all.map((e) => e.name).join(", ");
   if (!name || name.startsWith("-")) {
     throw new CliError(`usage: npm run ${command} -- <environment>   (configured in stacks/environments.ts: ${known})`, 2);
@@ -109,7 +127,12 @@ export function synthesizedStack(environment: ResolvedEnvironment, outdir = synt
   }
 }
 
-/** Runs a command's main, printing operator errors without a stack trace. */
+/** How `npm run synth` reports a configuration mistake: one `error:` line per problem, naming the environment and field. */
+export function configErrorLines(err: ConfigError): string[] {
+  return err.problems.map((problem) => `error: stacks/environments.ts: ${problem}`);
+}
+
+/** Runs a command's main, printing operator errors (and configuration mistakes) without a stack trace. */
 export function runCommand(main: (args: string[]) => Promise<number>): void {
   main(process.argv.slice(2)).then(
     (code) => process.exit(code),
@@ -117,6 +140,11 @@ export function runCommand(main: (args: string[]) => Promise<number>): void {
       if (err instanceof CliError) {
         console.error(`error: ${err.message}`);
         process.exit(err.exitCode);
+      }
+      // Every command validates stacks/environments.ts before it touches anything (findEnvironment).
+      if (err instanceof ConfigError) {
+        console.error(configErrorLines(err).join("\n"));
+        process.exit(1);
       }
       console.error(err);
       process.exit(1);

@@ -11,6 +11,7 @@ import { resolveEnvironments } from "../../stacks/config";
 import { githubMatrix } from "../../scripts/environments";
 import { LOCK_TIMEOUT } from "../../scripts/lib/stack-plan";
 import { actionlint } from "../support/actionlint";
+import { deployedEnvironments } from "../support/deploy-chain";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const DIR = path.join(ROOT, ".github", "workflows");
@@ -230,20 +231,45 @@ describe("deploys: prod approves a plan, then exactly that plan is applied", () 
   const apply = one.jobs.apply;
   const step = (job: Job, name: string) => job.steps!.find((s) => s.name === name)!;
 
-  test("push to main (or by hand) tests and synthesizes once, then the configured environments in order, one run per tenant at a time", () => {
+  const deployed = deployedEnvironments(wf.jobs);
+  const deployJobs = Object.entries(wf.jobs).filter(([id]) => id !== "test");
+
+  test("push to main (or by hand) tests and synthesizes once, then one environment after another, one run per tenant at a time", () => {
     expect(Object.keys(wf.on).sort()).toEqual(["push", "workflow_dispatch"]);
     expect(wf.on.push).toEqual({ branches: ["main"] });
-    const names = githubMatrix().map((e) => e.name);
-    let previous = "test";
-    for (const name of names) {
-      const job = wf.jobs[name];
-      expect([name, job?.uses, job?.with?.environment, job?.needs]).toEqual([name, "./.github/workflows/deploy-environment.yml", name, previous]);
-      // A newer run waits; one still waiting is replaced by the next: an older commit never deploys over a newer one.
-      expect([name, job.concurrency]).toEqual([name, { group: `deploy-auth0-${name}`, "cancel-in-progress": false }]);
-      previous = name;
-    }
-    expect(Object.keys(wf.jobs).sort()).toEqual(["test", ...names].sort());
+    // A chain of jobs or one matrix job, one environment at a time; a newer run waits, and one still
+    // waiting is replaced by the next: an older commit never deploys over a newer one.
+    expect(deployed.kind === "invalid" ? deployed.problems : []).toEqual([]);
     expect(secretSteps(wf.jobs.test)).toEqual([]);
+  });
+
+  // The one check on the team's stacks/environments.ts here. A chain of jobs names its environments,
+  // so adding, renaming or removing one means changing the chain with it; a matrix over
+  // `npm run environments -- --github-matrix` follows the configuration by itself.
+  test("deploy.yml deploys every environment configured in stacks/environments.ts, in its order", () => {
+    const configured = githubMatrix().map((e) => e.name);
+    expect(configured.length).toBeGreaterThan(0);
+    expect(deployed.kind).not.toBe("invalid");
+    if (deployed.kind === "chain") expect({ "deploy.yml deploys": deployed.names }).toEqual({ "deploy.yml deploys": configured });
+  });
+
+  test("the deploy.yml check accepts a chain or a one-at-a-time matrix over every environment, and nothing looser", () => {
+    const env = (name: string, needs: string) => ({ uses: "./.github/workflows/deploy-environment.yml", needs, with: { environment: name, "allow-unbind": "${{ inputs.allow-unbind == true }}" }, concurrency: { group: `deploy-auth0-${name}`, "cancel-in-progress": false } });
+    const testJob = { steps: [{ id: "environments", run: 'echo "matrix=$(npm run --silent environments -- --github-matrix)" >> "$GITHUB_OUTPUT"' }], outputs: { environments: "${{ steps.environments.outputs.matrix }}" } };
+    const matrix = {
+      uses: "./.github/workflows/deploy-environment.yml",
+      needs: "test",
+      strategy: { matrix: { environment: "${{ fromJSON(needs.test.outputs.environments) }}" }, "max-parallel": 1, "fail-fast": true },
+      with: { environment: "${{ matrix.environment.name }}", "allow-unbind": "${{ inputs.allow-unbind == true }}" },
+      concurrency: { group: "deploy-${{ matrix.environment.stack }}", "cancel-in-progress": false },
+    };
+    expect(deployedEnvironments({ test: testJob, qa: env("qa", "test"), live: env("live", "qa") })).toEqual({ kind: "chain", names: ["qa", "live"] });
+    expect(deployedEnvironments({ test: testJob, deploy: matrix })).toEqual({ kind: "matrix", job: "deploy" });
+    expect(deployedEnvironments({ test: testJob, qa: env("qa", "test"), live: env("live", "test") })).toEqual({ kind: "invalid", problems: ["qa, live all need test: environments would deploy in parallel", "live: not in the chain from test"] });
+    expect(deployedEnvironments({ test: testJob, qa: { ...env("qa", "test"), with: { environment: "prod", "allow-unbind": "${{ inputs.allow-unbind == true }}" } } })).toEqual({ kind: "invalid", problems: ['qa: deploys environment "prod", not its own name'] });
+    expect(deployedEnvironments({ test: testJob, deploy: { ...matrix, strategy: { ...matrix.strategy, "max-parallel": 2 } } })).toEqual({ kind: "invalid", problems: ["deploy: environments deploy in parallel (max-parallel must be 1)"] });
+    const pullRequestList = { ...testJob, steps: [{ id: "environments", run: testJob.steps[0].run.replace("--github-matrix", "--github-matrix --pull-request") }] };
+    expect(deployedEnvironments({ test: pullRequestList, deploy: matrix })).toMatchObject({ kind: "invalid", problems: [expect.stringContaining("does not output every configured environment")] });
   });
 
   test("the plan job: read-only credentials, no lock, the plan in the run summary, sealed and kept one day", () => {
@@ -300,7 +326,8 @@ describe("deploys: prod approves a plan, then exactly that plan is applied", () 
 
   test("--allow-unbind only from a run started by hand with the box ticked", () => {
     expect(wf.on.workflow_dispatch.inputs["allow-unbind"]).toMatchObject({ type: "boolean", default: false });
-    for (const name of githubMatrix().map((e) => e.name)) expect(wf.jobs[name].with!["allow-unbind"]).toBe("${{ inputs.allow-unbind == true }}");
+    expect(deployJobs.length).toBeGreaterThan(0);
+    for (const [id, job] of deployJobs) expect([id, job.with!["allow-unbind"]]).toEqual([id, "${{ inputs.allow-unbind == true }}"]);
     expect(step(apply, "Apply the approved plan").env!.ALLOW_UNBIND).toBe("${{ inputs.allow-unbind }}");
   });
 });

@@ -5,13 +5,21 @@ import * as os from "os";
 import * as path from "path";
 import { credentialsFor, findEnvironment, CliError } from "../../scripts/lib/target";
 import { backendTokenEnv } from "../../scripts/lib/terraform";
+import { resolveEnvironments, type EnvironmentConfig } from "../../stacks/config";
+import { TEAM_LIKE } from "../stacks/fixtures";
 import { DEPLOYER } from "../support/deployed-tenant";
 import { ManagementApiEmulator } from "../support/management-api";
-import { cleanEnv, runScript } from "../support/run-script";
-import { configured, synthEnvironment, writeSynthOutdir } from "../support/synth";
+import { cleanEnv, runScript, runWithEnvironments, type ScriptResult } from "../support/run-script";
+import { synthEnvironment, writeSynthOutdir } from "../support/synth";
+import { OPENSSL_MISSING } from "../support/tls";
 
-const all = configured();
+// The tests' own environments (dev, staging, prod), never the team's stacks/environments.ts:
+// the commands run as processes with these in its place (test/support/environments-host.ts).
+const all = resolveEnvironments(TEAM_LIKE);
 const dev = all.find((e) => e.name === "dev")!;
+const prod = all.find((e) => e.name === "prod")!;
+const run = (command: string, args: string[], env: NodeJS.ProcessEnv, configs: EnvironmentConfig[] | { file: string } = TEAM_LIKE): Promise<ScriptResult> =>
+  runWithEnvironments(configs, command, args, env);
 const FIXTURES = path.join(__dirname, "fixtures");
 const FAKE_TF = path.join(__dirname, "..", "support", "fake-terraform.js");
 const creds = { AUTH0_DOMAIN: "acme-dev.eu.auth0.com", AUTH0_CLIENT_ID: "deployer", AUTH0_CLIENT_SECRET: "deployer-secret" };
@@ -54,7 +62,6 @@ describe("environment and credentials", () => {
   });
 
   test("an environment with a configured domain refuses another tenant's credentials", () => {
-    const prod = { ...dev, name: "prod", stackName: "auth0-prod", tenant: "production tenant", domain: "acme.eu.auth0.com" };
     expect(thrown(() => credentialsFor(prod, creds)).message).toBe(
       'auth0-prod (production tenant): AUTH0_DOMAIN is "acme-dev.eu.auth0.com" but environment "prod" is the tenant "acme.eu.auth0.com" (stacks/environments.ts, domain). Refusing to run against another tenant: load prod\'s credentials.',
     );
@@ -107,35 +114,35 @@ describe("npm run plan / deploy / verify as processes", () => {
     ["verify", ["dev", "prod"], 2, "npm run verify: one environment per run"],
     ["plan", ["dev", "--colour"], 2, "npm run plan: unknown option --colour (options: --no-color, --no-lock, --refresh-only, --github-output, --two-step, --markdown, --run-url, --commit)"],
   ])("%s %j fails with exit %i", async (command, args, code, message) => {
-    const result = await runScript(command, args as string[], cleanEnv(creds));
+    const result = await run(command, args as string[], cleanEnv(creds));
     expect(result.code).toBe(code);
     expect(result.stderr).toContain(`error: ${message}`);
   });
 
   test.each(["plan", "deploy", "verify"])("%s without credentials names the variables, touches nothing", async (command) => {
-    const result = await runScript(command, ["dev"], fakeEnv(["create"], { AUTH0_DOMAIN: undefined, AUTH0_CLIENT_ID: undefined, AUTH0_CLIENT_SECRET: undefined }));
+    const result = await run(command, ["dev"], fakeEnv(["create"], { AUTH0_DOMAIN: undefined, AUTH0_CLIENT_ID: undefined, AUTH0_CLIENT_SECRET: undefined }));
     expect(result.code).toBe(1);
     expect(result.stderr).toContain("error: auth0-dev (development tenant): missing AUTH0_DOMAIN, AUTH0_CLIENT_ID, AUTH0_CLIENT_SECRET.");
     expect(calls()).toEqual([]);
   });
 
   test("without a synth: says to run npm run synth", async () => {
-    const result = await runScript("plan", ["dev"], fakeEnv(["create"], { LINKING_OUTDIR: emptyOutdir }));
+    const result = await run("plan", ["dev"], fakeEnv(["create"], { LINKING_OUTDIR: emptyOutdir }));
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/error: auth0-dev: .*stacks\/auth0-dev\/cdk\.tf\.json not found\. Run "npm run synth" first\./);
   });
 
   test("without terraform: says what to install", async () => {
-    const result = await runScript("plan", ["dev"], fakeEnv(["create"], { TERRAFORM_BINARY: path.join(work, "no-terraform") }));
+    const result = await run("plan", ["dev"], fakeEnv(["create"], { TERRAFORM_BINARY: path.join(work, "no-terraform") }));
     expect(result.code).toBe(1);
     expect(result.stderr).toContain("terraform not found or not runnable");
-    const old = await runScript("plan", ["dev"], fakeEnv(["create"], { FAKE_TF_VERSION: "1.9.8" }));
+    const old = await run("plan", ["dev"], fakeEnv(["create"], { FAKE_TF_VERSION: "1.9.8" }));
     expect(old.stderr).toContain("terraform 1.9.8 is too old: this project needs Terraform >= 1.11");
   });
 
   test("plan: init, plan to a file, show; writes the pull-request comment", async () => {
     const md = path.join(work, "plan.md");
-    const result = await runScript("plan", ["dev", "--markdown", md, "--commit", "abcdef1234567890"], fakeEnv(["replace-bound-action"]));
+    const result = await run("plan", ["dev", "--markdown", md, "--commit", "abcdef1234567890"], fakeEnv(["replace-bound-action"]));
     expect(result.code).toBe(0);
     expect(calls()).toEqual(["version -json", "init -input=false", "plan -input=false -lock-timeout=10m -out=tfplan", "show -json tfplan", "show tfplan"]);
     expect(result.stdout).toContain("auth0-dev: 1 to add, 1 to change, 1 to destroy");
@@ -148,7 +155,7 @@ describe("npm run plan / deploy / verify as processes", () => {
 
   test("in CI, a plan on the local backend says in the comment that it starts from no state", async () => {
     const md = path.join(work, "plan.md");
-    const result = await runScript("plan", ["dev", "--markdown", md], fakeEnv(["create"], { CI: "true" }));
+    const result = await run("plan", ["dev", "--markdown", md], fakeEnv(["create"], { CI: "true" }));
     expect(result.code).toBe(0);
     expect(calls().filter((c) => c.startsWith("init") || c.startsWith("plan"))).toEqual(["init -input=false", "plan -input=false -lock-timeout=10m -out=tfplan"]);
     expect(fs.readFileSync(md, "utf8")).toContain("> [!NOTE]\n> auth0-dev uses the local backend: in CI there is no state, so this plan starts from an empty tenant.");
@@ -156,7 +163,7 @@ describe("npm run plan / deploy / verify as processes", () => {
 
   test("a failing plan still writes a comment that says so, and exits 1", async () => {
     const md = path.join(work, "plan.md");
-    const result = await runScript("plan", ["dev", "--markdown", md], fakeEnv(["create"], { FAKE_TF_FAIL: "plan" }));
+    const result = await run("plan", ["dev", "--markdown", md], fakeEnv(["create"], { FAKE_TF_FAIL: "plan" }));
     expect(result.code).toBe(1);
     expect(result.stderr).toContain("error: terraform plan failed (exit 1)");
     const body = fs.readFileSync(md, "utf8");
@@ -165,28 +172,28 @@ describe("npm run plan / deploy / verify as processes", () => {
   });
 
   test("deploy applies exactly the saved plan, then prints outputs", async () => {
-    const result = await runScript("deploy", ["dev", "--auto-approve"], fakeEnv(["update"]));
+    const result = await run("deploy", ["dev", "--auto-approve"], fakeEnv(["update"]));
     expect(result.stderr).toBe("");
     expect(result.code).toBe(0);
     expect(calls().slice(1)).toEqual(["init -input=false", "plan -input=false -lock-timeout=10m -out=tfplan", "show -json tfplan", "show tfplan", "apply -input=false -lock-timeout=10m tfplan", "output"]);
   });
 
   test("deploy with nothing to change applies nothing", async () => {
-    const result = await runScript("deploy", ["dev", "--auto-approve"], fakeEnv(["no-changes"]));
+    const result = await run("deploy", ["dev", "--auto-approve"], fakeEnv(["no-changes"]));
     expect(result.code).toBe(0);
     expect(result.stdout).toContain("auth0-dev (development tenant): no changes");
     expect(calls().some((c) => c.startsWith("apply"))).toBe(false);
   });
 
   test("deploy without a terminal and without --auto-approve refuses before applying", async () => {
-    const result = await runScript("deploy", ["dev"], fakeEnv(["update"]));
+    const result = await run("deploy", ["dev"], fakeEnv(["update"]));
     expect(result.code).toBe(1);
     expect(result.stderr).toContain("not a terminal, so nothing to confirm with: pass --auto-approve");
     expect(calls().some((c) => c.startsWith("apply"))).toBe(false);
   });
 
   test("deploy refuses a plan that replaces the bound Action (the 409 trap)", async () => {
-    const result = await runScript("deploy", ["dev", "--auto-approve"], fakeEnv(["replace-bound-action"]));
+    const result = await run("deploy", ["dev", "--auto-approve"], fakeEnv(["replace-bound-action"]));
     expect(result.code).toBe(1);
     expect(result.stderr).toContain("refusing to apply: the plan replaces the post-login Action auth0_action.linking_action");
     expect(calls().some((c) => c.startsWith("apply"))).toBe(false);
@@ -206,7 +213,7 @@ describe("npm run plan / deploy / verify as processes", () => {
   test("deploy removes a bound Action in two applies: the binding first, then the rest", async () => {
     const { step1, step2, full } = removalSteps();
     const env = fakeEnv([], { FAKE_TF_PLANS: [full, step1, step2].join(",") });
-    const result = await runScript("deploy", ["dev", "--auto-approve"], env);
+    const result = await run("deploy", ["dev", "--auto-approve"], env);
     expect(result.stderr).toBe("");
     expect(result.code).toBe(0);
     expect(calls().filter((c) => /^(plan|apply)/.test(c))).toEqual([
@@ -222,7 +229,7 @@ describe("npm run plan / deploy / verify as processes", () => {
 
   test("step 1 applies only the binding change it announced: a targeted plan that pulls in more applies nothing", async () => {
     const { full } = removalSteps();
-    const result = await runScript("deploy", ["dev", "--auto-approve"], fakeEnv([], { FAKE_TF_PLANS: [full, full].join(",") }));
+    const result = await run("deploy", ["dev", "--auto-approve"], fakeEnv([], { FAKE_TF_PLANS: [full, full].join(",") }));
     expect(result.code).toBe(1);
     expect(result.stderr).toContain("error: auth0-dev: step 1 would apply delete auth0_action.linking_action, update auth0_trigger_actions.post_login_binding, not only the binding change it announced (auth0_trigger_actions.post_login_binding:update); nothing applied.");
     expect(calls().some((c) => c.startsWith("apply"))).toBe(false);
@@ -231,7 +238,7 @@ describe("npm run plan / deploy / verify as processes", () => {
   test("deploy stops after step 1 if step 2 plans something that was not reviewed", async () => {
     const { step1, full } = removalSteps();
     const env = fakeEnv([], { FAKE_TF_PLANS: [full, step1, path.join(FIXTURES, "plan-create.json")].join(",") });
-    const result = await runScript("deploy", ["dev", "--auto-approve"], env);
+    const result = await run("deploy", ["dev", "--auto-approve"], env);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain("step 2 plans changes that were not in the reviewed plan (create auth0_action.linking_action, create auth0_client.linking_client,");
     expect(calls().filter((c) => c.startsWith("apply"))).toHaveLength(1);
@@ -244,7 +251,7 @@ describe("npm run plan / deploy / verify as processes", () => {
 
     test("plan lists, in the terminal and the comment, what the apply unbinds; it only reads the tenant", async () => {
       const md = path.join(work, "plan.md");
-      const result = await runScript("plan", ["dev", "--markdown", md], fakeEnv(["first-deploy-owned"]));
+      const result = await run("plan", ["dev", "--markdown", md], fakeEnv(["first-deploy-owned"]));
       expect(result.code).toBe(0);
       expect(result.stdout).toContain(`post-login: the apply unbinds 1 Action(s) bound now (binding "owned" keeps only the stack's list):\n  - Legacy rule port (${LEGACY.actionId}), not bound by this stack`);
       expect(fs.readFileSync(md, "utf8")).toContain(`> - \`Legacy rule port\` (\`${LEGACY.actionId}\`), **not bound by this stack**`);
@@ -252,7 +259,7 @@ describe("npm run plan / deploy / verify as processes", () => {
     });
 
     test("deploy refuses without --allow-unbind, naming the Actions and both ways out; nothing applied", async () => {
-      const result = await runScript("deploy", ["dev", "--auto-approve"], fakeEnv(["first-deploy-owned"]));
+      const result = await run("deploy", ["dev", "--auto-approve"], fakeEnv(["first-deploy-owned"]));
       expect(result.code).toBe(1);
       expect(result.stderr).toBe(
         `error: auth0-dev: refusing to apply: it would unbind 1 post-login Action(s) this stack did not bind: "Legacy rule port" (${LEGACY.actionId}). ` +
@@ -263,7 +270,7 @@ describe("npm run plan / deploy / verify as processes", () => {
     });
 
     test("with --allow-unbind it applies", async () => {
-      const result = await runScript("deploy", ["dev", "--auto-approve", "--allow-unbind"], fakeEnv(["first-deploy-owned"]));
+      const result = await run("deploy", ["dev", "--auto-approve", "--allow-unbind"], fakeEnv(["first-deploy-owned"]));
       expect(result.stderr).toBe("");
       expect(result.code).toBe(0);
       expect(calls().filter((c) => c.startsWith("apply"))).toEqual(["apply -input=false -lock-timeout=10m tfplan"]);
@@ -271,18 +278,18 @@ describe("npm run plan / deploy / verify as processes", () => {
 
     test("an Action bound from the dashboard since the last apply needs the flag too; nothing to unbind needs none", async () => {
       tenant.postLoginBindings = [{ actionId: "9e8d7c6b-5a4f-4e3d-8c2b-1a0f9e8d7c6b", displayName: "Added in the dashboard" }, { actionId: "3f0a9c1e-2b4d-4e6f-8a0b-1c2d3e4f5a6b", displayName: "Account linking" }];
-      const drifted = await runScript("deploy", ["dev", "--auto-approve"], fakeEnv(["flow-changed-outside"]));
+      const drifted = await run("deploy", ["dev", "--auto-approve"], fakeEnv(["flow-changed-outside"]));
       expect(drifted.code).toBe(1);
       expect(drifted.stderr).toContain('this stack did not bind: "Added in the dashboard" (9e8d7c6b-5a4f-4e3d-8c2b-1a0f9e8d7c6b)');
       tenant.postLoginBindings = [ROLES];
-      const clean = await runScript("deploy", ["dev", "--auto-approve"], fakeEnv(["first-deploy-owned"]));
+      const clean = await run("deploy", ["dev", "--auto-approve"], fakeEnv(["first-deploy-owned"]));
       expect(clean.code).toBe(0);
       expect(clean.stdout).toContain("post-login: the apply unbinds nothing that is bound now.");
     });
 
     test("credentials that cannot read the flow: deploy refuses (unknown is not 'nothing')", async () => {
       tenant.addClient({ clientId: "no-actions", clientSecret: "no-actions-secret", scopes: ["read:clients"] });
-      const result = await runScript("deploy", ["dev", "--auto-approve"], fakeEnv(["first-deploy-owned"], { AUTH0_CLIENT_ID: "no-actions", AUTH0_CLIENT_SECRET: "no-actions-secret" }));
+      const result = await run("deploy", ["dev", "--auto-approve"], fakeEnv(["first-deploy-owned"], { AUTH0_CLIENT_ID: "no-actions", AUTH0_CLIENT_SECRET: "no-actions-secret" }));
       expect(result.code).toBe(1);
       expect(result.stderr).toMatch(/error: auth0-dev: refusing to apply: this plan rewrites the post-login flow and could not read the post-login bindings of .*: 403: .*\(the credentials need read:actions\)\. Give the credentials read:actions, or pass --allow-unbind/);
       expect(result.stderr).not.toContain("no-actions-secret");
@@ -293,7 +300,7 @@ describe("npm run plan / deploy / verify as processes", () => {
   describe("CI: plan with read-only state, apply a saved plan", () => {
     test("--no-lock plans without the state lock (read-only role); --refresh-only reports drift only", async () => {
       const md = path.join(work, "plan.md");
-      const result = await runScript("plan", ["dev", "--no-lock", "--refresh-only", "--markdown", md], fakeEnv(["update"]));
+      const result = await run("plan", ["dev", "--no-lock", "--refresh-only", "--markdown", md], fakeEnv(["update"]));
       expect(result.code).toBe(0);
       expect(calls().filter((c) => c.startsWith("plan"))).toEqual(["plan -input=false -lock=false -refresh-only -out=tfplan"]);
       expect(result.stdout).toContain("  drifted: auth0_action.linking_action");
@@ -303,17 +310,17 @@ describe("npm run plan / deploy / verify as processes", () => {
     test("--github-output hands the change and drift counts to later jobs (the apply runs only when there are changes)", async () => {
       const out = path.join(work, "github-output");
       fs.writeFileSync(out, "");
-      const result = await runScript("plan", ["dev", "--no-lock", "--github-output"], fakeEnv(["update"], { GITHUB_OUTPUT: out }));
+      const result = await run("plan", ["dev", "--no-lock", "--github-output"], fakeEnv(["update"], { GITHUB_OUTPUT: out }));
       expect(result.code).toBe(0);
       expect(fs.readFileSync(out, "utf8")).toBe("changes=1\ndrifted=1\n");
-      const none = await runScript("plan", ["dev", "--github-output"], fakeEnv(["no-changes"], { GITHUB_OUTPUT: undefined }));
+      const none = await run("plan", ["dev", "--github-output"], fakeEnv(["no-changes"], { GITHUB_OUTPUT: undefined }));
       expect(none.stderr).toContain("error: --github-output: GITHUB_OUTPUT is not set");
     });
 
     test("deploy --plan applies that file as is: no new plan, lock timeout, outputs", async () => {
       const saved = path.join(work, "tfplan");
       fs.writeFileSync(saved, "binary plan");
-      const result = await runScript("deploy", ["dev", "--plan", saved, "--auto-approve"], fakeEnv(["update"]));
+      const result = await run("deploy", ["dev", "--plan", saved, "--auto-approve"], fakeEnv(["update"]));
       expect(result.stderr).toBe("");
       expect(result.code).toBe(0);
       expect(calls().slice(1)).toEqual(["init -input=false", `show -json ${saved}`, `show ${saved}`, `apply -input=false -lock-timeout=10m ${saved}`, "output"]);
@@ -322,12 +329,12 @@ describe("npm run plan / deploy / verify as processes", () => {
     test("deploy --plan refuses a plan the state moved past, a missing file, and a removal that needs two applies", async () => {
       const saved = path.join(work, "tfplan");
       fs.writeFileSync(saved, "binary plan");
-      const stale = await runScript("deploy", ["dev", "--plan", saved, "--auto-approve"], fakeEnv(["update"], { FAKE_TF_FAIL: "apply", FAKE_TF_FAIL_MESSAGE: "Error: Saved plan is stale" }));
+      const stale = await run("deploy", ["dev", "--plan", saved, "--auto-approve"], fakeEnv(["update"], { FAKE_TF_FAIL: "apply", FAKE_TF_FAIL_MESSAGE: "Error: Saved plan is stale" }));
       expect(stale.code).toBe(1);
       expect(stale.stderr).toContain(`error: auth0-dev: the state changed since ${saved} was planned (another apply ran): nothing applied. Plan again and review the new plan.`);
-      const missing = await runScript("deploy", ["dev", "--plan", path.join(work, "nope"), "--auto-approve"], fakeEnv(["update"]));
+      const missing = await run("deploy", ["dev", "--plan", path.join(work, "nope"), "--auto-approve"], fakeEnv(["update"]));
       expect(missing.stderr).toContain("nope: no such file");
-      const removal = await runScript("deploy", ["dev", "--plan", saved, "--auto-approve"], fakeEnv(["remove-bound-action"]));
+      const removal = await run("deploy", ["dev", "--plan", saved, "--auto-approve"], fakeEnv(["remove-bound-action"]));
       expect(removal.code).toBe(1);
       expect(removal.stderr).toContain('it removes the bound Action, which takes two applies (auth0_trigger_actions.post_login_binding first), and a saved plan is one. Save step 1 alone ("npm run plan -- dev --two-step")');
     });
@@ -337,7 +344,7 @@ describe("npm run plan / deploy / verify as processes", () => {
       const out = path.join(work, "github-output");
       const md = path.join(work, "plan.md");
       fs.writeFileSync(out, "");
-      const result = await runScript("plan", ["dev", "--no-lock", "--two-step", "--github-output", "--markdown", md], fakeEnv([], { FAKE_TF_PLANS: [full, step1].join(","), GITHUB_OUTPUT: out }));
+      const result = await run("plan", ["dev", "--no-lock", "--two-step", "--github-output", "--markdown", md], fakeEnv([], { FAKE_TF_PLANS: [full, step1].join(","), GITHUB_OUTPUT: out }));
       expect(result.stderr).toBe("");
       expect(result.code).toBe(0);
       expect(calls().filter((c) => c.startsWith("plan"))).toEqual(["plan -input=false -lock=false -out=tfplan", "plan -input=false -lock=false -out=tfplan -target=auth0_trigger_actions.post_login_binding"]);
@@ -346,10 +353,10 @@ describe("npm run plan / deploy / verify as processes", () => {
       // The saved step-1 plan is what deploy --plan then applies: a binding update alone.
       const saved = path.join(work, "tfplan");
       fs.writeFileSync(saved, "binary plan");
-      const apply = await runScript("deploy", ["dev", "--plan", saved, "--auto-approve"], fakeEnv([], { FAKE_TF_PLANS: step1 }));
+      const apply = await run("deploy", ["dev", "--plan", saved, "--auto-approve"], fakeEnv([], { FAKE_TF_PLANS: step1 }));
       expect(apply.stderr).toBe("");
       expect(apply.code).toBe(0);
-      const pulledIn = await runScript("plan", ["dev", "--two-step"], fakeEnv([], { FAKE_TF_PLANS: [full, full].join(",") }));
+      const pulledIn = await run("plan", ["dev", "--two-step"], fakeEnv([], { FAKE_TF_PLANS: [full, full].join(",") }));
       expect(pulledIn.code).toBe(1);
       expect(pulledIn.stderr).toContain("not only the binding change it announced");
     });
@@ -357,25 +364,83 @@ describe("npm run plan / deploy / verify as processes", () => {
 
   test("a plan that fails before Terraform runs still writes the comment, addressed to the environment's stack", async () => {
     const md = path.join(work, "plan.md");
-    const result = await runScript("plan", ["dev", "--markdown", md], fakeEnv(["create"], { AUTH0_CLIENT_SECRET: undefined }));
+    const result = await run("plan", ["dev", "--markdown", md], fakeEnv(["create"], { AUTH0_CLIENT_SECRET: undefined }));
     expect(result.code).toBe(1);
     const body = fs.readFileSync(md, "utf8");
     expect(body.split("\n")[0]).toBe("<!-- auth0-account-linking plan: auth0-dev -->");
     expect(body).toContain("the plan failed (before Terraform ran)");
     expect(body).toContain("error: auth0-dev (development tenant): missing AUTH0_CLIENT_SECRET.");
-    const unknown = await runScript("plan", ["qa", "--markdown", md], fakeEnv(["create"]));
+    const unknown = await run("plan", ["qa", "--markdown", md], fakeEnv(["create"]));
     expect(unknown.code).toBe(2);
     expect(fs.readFileSync(md, "utf8").split("\n")[0]).toBe("<!-- auth0-account-linking plan: auth0-qa -->");
   });
 
   test("deploy refuses a stale synth and, in CI, a local backend", async () => {
     const stale = writeSynthOutdir(synthJson, "auth0-dev", { stale: true });
-    const staleRun = await runScript("deploy", ["dev", "--auto-approve"], fakeEnv(["update"], { LINKING_OUTDIR: stale }));
+    const staleRun = await run("deploy", ["dev", "--auto-approve"], fakeEnv(["update"], { LINKING_OUTDIR: stale }));
     expect(staleRun.code).toBe(1);
     expect(staleRun.stderr).toContain('cdktf.out is older than action-src/ (the synthesized Action code differs from a fresh bundle). Run "npm run synth" first.');
-    const ci = await runScript("deploy", ["dev", "--auto-approve"], fakeEnv(["update"], { CI: "true" }));
+    const ci = await run("deploy", ["dev", "--auto-approve"], fakeEnv(["update"], { CI: "true" }));
     expect(ci.code).toBe(1);
     expect(ci.stderr).toContain("auth0-dev uses the local backend: state written in CI is lost when the job ends");
     expect(calls().some((c) => c.startsWith("apply"))).toBe(false);
   });
+});
+
+describe("a mistake in stacks/environments.ts: every command says it as npm run synth does, once, with no stack trace", () => {
+  const broken = [{ name: "dev", tenant: "" }, { name: "qa", tenant: "QA", binding: "append" }] as unknown as EnvironmentConfig[];
+  const expected =
+    'error: stacks/environments.ts: environment "dev": tenant must be a non-empty label for the tenant\n' +
+    'error: stacks/environments.ts: environment "qa": binding must be "owned" or "additive", got "append"\n';
+
+  test.each<[string, string[]]>([
+    ["plan", ["dev"]],
+    ["deploy", ["dev", "--auto-approve"]],
+    ["verify", ["dev"]],
+    ["backfill", ["dev", "--dry-run"]],
+    ["environments", []],
+  ])("%s %j: one error: line per problem, exit 1, nothing run", async (command, args) => {
+    const work = fs.mkdtempSync(path.join(os.tmpdir(), "linking-tf-"));
+    const log = path.join(work, "calls.jsonl");
+    const result = await run(command, args, cleanEnv({ ...creds, TERRAFORM_BINARY: FAKE_TF, FAKE_TF_LOG: log }), broken);
+    expect(result.stderr).toBe(expected);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe("");
+    expect(fs.existsSync(log)).toBe(false);
+  });
+
+  // deploy and verify also import stacks/environments.ts through scripts/lib/synth-freshness.ts,
+  // which still loads it at import time (a stack trace for a file that does not compile).
+  test.each<[string, string[]]>([
+    ["plan", ["dev"]],
+    ["backfill", ["dev", "--dry-run"]],
+  ])("%s %j with a file that does not compile (a missing comma): the compiler's line and column, no stack trace", async (command, args) => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "linking-envs-"));
+    const file = path.join(dir, "environments.ts");
+    fs.writeFileSync(file, 'export const environments = [\n  { name: "dev", tenant: "d" }\n  { name: "prod", tenant: "p" },\n];\n');
+    const result = await run(command, args, cleanEnv(creds), { file });
+    expect(result.stderr).toMatch(/^error: \S*environments\.ts\(3,3\): TS1005: ',' expected\. \(the file does not load: fix it and run again\)\n$/);
+    expect(result.code).toBe(1);
+  });
+
+  test("plan --markdown still writes the comment, with the problems", async () => {
+    const md = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "linking-md-")), "plan.md");
+    const result = await run("plan", ["dev", "--markdown", md], cleanEnv(creds), broken);
+    expect(result.stderr).toBe(expected);
+    const body = fs.readFileSync(md, "utf8");
+    expect(body.split("\n")[0]).toBe("<!-- auth0-account-linking plan: auth0-dev -->");
+    expect(body).toContain("the plan failed (before Terraform ran)");
+    expect(body).toContain('environment "qa": binding must be "owned" or "additive", got "append"');
+  });
+});
+
+test("without openssl, npm run simulate says what to install (one error: line)", async () => {
+  // A PATH with node's own directory only: no openssl on it (checked, so the test cannot pass by accident).
+  const bin = fs.mkdtempSync(path.join(os.tmpdir(), "linking-path-"));
+  fs.symlinkSync(process.execPath, path.join(bin, "node"));
+  expect(fs.readdirSync(bin)).toEqual(["node"]);
+  const result = await runScript("simulate", ["github-then-password"], cleanEnv({ PATH: bin }));
+  expect(result.stderr).toBe(`error: ${OPENSSL_MISSING}\n`);
+  expect(result.code).toBe(1);
+  expect(OPENSSL_MISSING).toContain("apt-get install openssl");
 });

@@ -2,9 +2,11 @@
 // `npm run <name>` does, without blocking this process (the emulation answers from here).
 import { spawn } from "child_process";
 import * as path from "path";
+import type { EnvironmentConfig } from "../../stacks/config";
 import { testCertificate } from "./tls";
 
 const ROOT = path.resolve(__dirname, "..", "..");
+const ENVIRONMENTS_HOST = path.join(__dirname, "environments-host.ts");
 
 export interface ScriptResult {
   code: number;
@@ -31,7 +33,7 @@ export interface RunningScript {
 
 /** Starts scripts/<name>.ts (or any .ts file given by path) and returns at once. */
 export function startScript(name: string, args: string[], env: NodeJS.ProcessEnv): RunningScript {
-  const file = name.endsWith(".ts") ? name : path.join(ROOT, "scripts", `${name}.ts`);
+  const file = scriptFile(name);
   const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", file, ...args], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
   const done = new Promise<ScriptResult>((resolve, reject) => {
     let stdout = "";
@@ -42,6 +44,18 @@ export function startScript(name: string, args: string[], env: NodeJS.ProcessEnv
     child.on("close", (code, signal) => resolve({ code: code ?? (signal === "SIGKILL" ? 137 : 1), stdout, stderr }));
   });
   return { child, done };
+}
+
+function scriptFile(name: string): string {
+  return name.endsWith(".ts") ? name : path.join(ROOT, "scripts", `${name}.ts`);
+}
+
+/**
+ * Runs scripts/<name>.ts with `configs` (or a .ts file) in place of stacks/environments.ts
+ * (environments-host.ts), so a command test owns its configuration whatever the team wrote.
+ */
+export function runWithEnvironments(configs: EnvironmentConfig[] | { file: string }, name: string, args: string[], env: NodeJS.ProcessEnv): Promise<ScriptResult> {
+  return runScript(ENVIRONMENTS_HOST, ["file" in configs ? configs.file : JSON.stringify(configs), scriptFile(name), ...args], env);
 }
 
 export function runScript(name: string, args: string[], env: NodeJS.ProcessEnv): Promise<ScriptResult> {
