@@ -35,7 +35,7 @@ const environmentOf = (job: Job) => job.environment?.replace("${{ matrix.environ
 // auth0_client and auth0_client_credentials -> GET /clients/{id}; auth0_client_grant ->
 // GET /client-grants; auth0_action -> GET /actions/actions/{id}; auth0_trigger_actions /
 // auth0_trigger_action -> GET /actions/triggers/post-login/bindings.
-const PLAN_SCOPES = ["read:tenant_settings", "read:clients", "read:client_grants", "read:actions"];
+const PLAN_SCOPES = ["read:tenant_settings", "read:clients", "read:client_grants", "read:actions", "read:forms"];
 /** Scopes that return client secrets or key material, or change anything. */
 const SECRET_READING = /^(read:client_keys|read:client_credentials)$|^(create|update|delete):/;
 
@@ -135,7 +135,14 @@ describe("secrets reach only the steps that use them", () => {
 
   test("jobs with credentials install without lifecycle scripts, then generate the bindings explicitly, before any credential", () => {
     const credentialed = stepJobs.filter(({ job }) => secretSteps(job).length > 0);
-    expect(credentialed.map((j) => j.where).sort()).toEqual(["deploy-environment.yml:apply", "deploy-environment.yml:plan", "deploy-environment.yml:verify", "drift.yml:check", "pull-request.yml:plan"]);
+    expect(credentialed.map((j) => j.where).sort()).toEqual([
+      "deploy-environment.yml:apply",
+      "deploy-environment.yml:plan",
+      "deploy-environment.yml:smoke",
+      "deploy-environment.yml:verify",
+      "drift.yml:check",
+      "pull-request.yml:plan",
+    ]);
     for (const { where, job } of credentialed) {
       const runs = job.steps!.map((s) => s.run ?? "");
       const install = runs.findIndex((r) => r.startsWith("npm ci"));
@@ -143,6 +150,18 @@ describe("secrets reach only the steps that use them", () => {
       expect(runs.indexOf("npm run gen")).toBeGreaterThan(install);
       expect(job.steps!.findIndex((s) => refs(s, "secrets").length > 0)).toBeGreaterThan(runs.indexOf("npm run gen"));
     }
+  });
+
+  test("the smoke test runs after verify, only where smoke is on, in the branch-protected environment, with the admin key on its one step", () => {
+    const smoke = workflow("deploy-environment.yml").jobs.smoke as Record<string, any>;
+    expect(smoke.needs).toBe("verify");
+    expect(smoke.if).toBe("needs.verify.outputs.smoke == 'true'");
+    expect(smoke.environment).toBe("auth0-${{ inputs.environment }}");
+    expect(smoke.permissions).toEqual({ contents: "read" });
+    const withSecrets = (smoke.steps as Array<Record<string, any>>).filter((step) => JSON.stringify(step).includes("secrets."));
+    expect(withSecrets).toHaveLength(1);
+    expect(Object.keys(withSecrets[0].env).filter((k) => String(withSecrets[0].env[k]).includes("secrets.")).sort()).toEqual(["AUTH0_CLIENT_ID", "AUTH0_CLIENT_SECRET", "AUTH0_DOMAIN", "SMOKE_PRIVATE_KEY"]);
+    expect(withSecrets[0].run).toBe('npm run smoke -- "$ENVIRONMENT"');
   });
 
   test("cloud credentials too: the state role is handed to the Terraform step as step outputs, not exported to the job", () => {
