@@ -3,11 +3,9 @@
 // workflows turn into a job matrix, so CI follows stacks/environments.ts instead of a copy.
 // --pull-request leaves out production, the last environment: unreviewed code never runs with
 // its credentials; it is planned after merge, and that plan is what its reviewers approve.
-import { resolveEnvironments } from "../stacks/config";
-import { environments } from "../stacks/environments";
-import { parseOptions, runCommand } from "./lib/target";
+import { configuredEnvironments, parseOptions, runCommand } from "./lib/target";
 
-export function githubMatrix(options: { pullRequest?: boolean } = {}, configured = resolveEnvironments(environments)): Array<{ name: string; stack: string; backend: string }> {
+export function githubMatrix(options: { pullRequest?: boolean } = {}, configured = configuredEnvironments()): Array<{ name: string; stack: string; backend: string }> {
   const list = options.pullRequest ? configured.slice(0, -1) : configured;
   return list.map((e) => ({ name: e.name, stack: e.stackName, backend: e.backend.type }));
 }
@@ -17,7 +15,7 @@ export async function main(args: string[]): Promise<number> {
   if (flags.has("github-matrix")) {
     console.log(JSON.stringify(githubMatrix({ pullRequest: flags.has("pull-request") })));
   } else {
-    const all = resolveEnvironments(environments);
+    const all = configuredEnvironments();
     for (const e of all) {
       const last = e === all.at(-1);
       console.log(`${e.name.padEnd(12)} ${e.stackName.padEnd(18)} ${e.tenant}${e.domain ? ` (${e.domain})` : ""}, backend ${e.backend.type}, binding ${e.binding}${e.policy.reportOnly ? ", report-only" : ""}${last ? ", production (not planned on pull requests)" : ""}`);

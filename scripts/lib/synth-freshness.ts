@@ -6,10 +6,9 @@
 import { serializePolicy } from "../../action-src/policy";
 import { buildActionBundle, CONFIRMATION_ENTRY } from "../../stacks/action-bundle";
 import { settingsCodeTemplate, splitCodeTemplate } from "../../stacks/action-settings";
-import { resolveEnvironments, type ResolvedEnvironment } from "../../stacks/config";
-import { environments } from "../../stacks/environments";
+import type { ResolvedEnvironment } from "../../stacks/config";
 import { CREDENTIALS_ID } from "../../stacks/linking-application";
-import { CliError, type SynthesizedStack } from "./target";
+import { CliError, configuredEnvironments, type SynthesizedStack } from "./target";
 
 export interface CurrentInputs {
   /** The Action bundle built from action-src/ now. */
@@ -21,7 +20,7 @@ export interface CurrentInputs {
 }
 
 function currentInputs(stackName: string): CurrentInputs {
-  const environment = resolveEnvironments(environments).find((e) => e.stackName === stackName);
+  const environment = configuredEnvironments().find((e) => e.stackName === stackName);
   if (!environment) throw new CliError(`${stackName}: not configured in stacks/environments.ts`);
   // Only the bytes matter here: synth already type-checked these sources, so skip the compiler.
   return {

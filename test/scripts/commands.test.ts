@@ -409,11 +409,12 @@ describe("a mistake in stacks/environments.ts: every command says it as npm run 
     expect(fs.existsSync(log)).toBe(false);
   });
 
-  // deploy and verify also import stacks/environments.ts through scripts/lib/synth-freshness.ts,
-  // which still loads it at import time (a stack trace for a file that does not compile).
   test.each<[string, string[]]>([
     ["plan", ["dev"]],
     ["backfill", ["dev", "--dry-run"]],
+    ["deploy", ["dev", "--auto-approve"]],
+    ["verify", ["dev"]],
+    ["environments", []],
   ])("%s %j with a file that does not compile (a missing comma): the compiler's line and column, no stack trace", async (command, args) => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "linking-envs-"));
     const file = path.join(dir, "environments.ts");
