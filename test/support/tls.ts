@@ -39,5 +39,9 @@ export function testCertificate(): TestCertificate {
     throw new Error(`openssl could not make the test certificate (${said}). OpenSSL >= 1.1.1 is needed: install it (Debian/Ubuntu: apt-get install openssl; macOS: brew install openssl) and put it first on the PATH.`);
   }
   made = { key: fs.readFileSync(keyPath, "utf8"), cert: fs.readFileSync(certPath, "utf8"), certPath };
+  // The private key lives only in memory; the certificate file (children trust it through
+  // NODE_EXTRA_CA_CERTS) goes when this process ends. Nothing is left in the temp directory.
+  fs.rmSync(keyPath, { force: true });
+  process.once("exit", () => fs.rmSync(dir, { recursive: true, force: true }));
   return made;
 }
