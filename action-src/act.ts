@@ -24,6 +24,9 @@ export interface ActContext {
 
 type LinkPlan = Extract<Plan, { kind: "link" }>;
 
+/** Two established primaries: looked at again after an hour (an operator may have reconciled them). */
+const CONFLICT_SNOOZE_MS = 60 * 60 * 1000;
+
 /** Ends the login as the primary; a primary with MFA enrolled challenges this login as it would its own. */
 function switchTo(api: PostLoginApi, primary: string, primaryHasMfa: boolean): void {
   api.authentication.setPrimaryUser(primary);
@@ -39,6 +42,10 @@ export async function carryOut(plan: Plan, mgmt: ManagementApi, api: PostLoginAp
       // Only "nobody to link" is final; a refusal is looked at again after the snooze.
       if (plan.reason === "none.no_candidates") api.user.setAppMetadata(MARKER_KEY, markerFor(context.digest, "decided"));
       else if (plan.reason === "refuse.metadata_conflict") snooze();
+      // Not final (an operator may reconcile them), but not looked up on every login either.
+      else if (plan.reason === "refuse.conflicting_primaries") {
+        api.user.setAppMetadata(MARKER_KEY, markerFor(context.digest, "snoozed", context.now + CONFLICT_SNOOZE_MS));
+      }
       return { reason: plan.reason, linked: [], switched: false };
     case "confirm":
       // Until the person can be asked, the pair is left alone and not looked up on every login.
@@ -63,13 +70,14 @@ async function attempt(plan: LinkPlan, step: LinkPlan["links"][number], mgmt: Ma
     return { outcome: "linked" };
   } catch (caught) {
     const error = caught instanceof ManagementApiError ? caught : new ManagementApiError("unavailable");
+    // Rate limited, a rejected token, the budget spent: not done, and not Auth0 saying no.
+    if (!error.refused && !error.outcomeUnknown) return { outcome: "failed", error };
     // A refusal may mean a concurrent login linked it; a lost answer may mean Auth0 did it anyway.
-    if (!error.refused && !error.outcomeUnknown) return { outcome: "refused", error };
     try {
       const primary = await mgmt.getUser(plan.primary);
       if (holdsIdentity(primary, step)) return { outcome: "raced" };
-      // A timeout may still commit after this read; an answered failure will not.
-      return { outcome: error.refused ? "refused" : error.code === "timeout" ? "unknown" : "failed", error };
+      // A request without an answer may still commit after this read; an answered failure will not.
+      return { outcome: error.refused ? "refused" : error.code === "timeout" || error.code === "no_answer" ? "unknown" : "failed", error };
     } catch (reread) {
       // The primary is gone: nothing can have been linked into it.
       if (reread instanceof ManagementApiError && reread.code === "not_found") return { outcome: "refused", error };

@@ -16,7 +16,7 @@
 //   event.transaction.metadata (how the Form's answer reaches the confirmation Action);
 // - event.transaction.id is the same before and after a resume (UNCONFIRMED: the derived
 //   verifier and nonce depend on it; if it changed, the exchange fails and nothing is linked).
-import { createHash, createHmac, createPublicKey, timingSafeEqual, verify, type JsonWebKey } from "crypto";
+import { createCipheriv, createDecipheriv, createHash, createHmac, createPublicKey, randomBytes, timingSafeEqual, verify, type JsonWebKey } from "crypto";
 
 /** Key under which the linking Action hands the accepted ticket to the confirmation Action. */
 export const TICKET_METADATA_KEY = "account_linking_ticket";
@@ -24,6 +24,8 @@ export const TICKET_METADATA_KEY = "account_linking_ticket";
 export const FORM_FIELDS = { choice: "link_choice", ticket: "link_ticket" } as const;
 /** How long a person has from the prompt to coming back from the sign-in. */
 export const TICKET_TTL_MS = 15 * 60 * 1000;
+/** A login that showed the Form is not looked at again for this long (an abandoned Form). */
+export const PROMPT_SNOOZE_MS = 15 * 60 * 1000;
 /** How old the confirming sign-in may be (max_age=0 asks for a new one; allow clock skew). */
 export const FRESH_AUTH_SECONDS = 300;
 const SKEW_SECONDS = 60;
@@ -55,19 +57,27 @@ function sameText(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
-/** A ticket signed with a key only the linking Actions hold: other Actions cannot forge one. */
+/**
+ * A ticket sealed (AES-256-GCM) with a key only the linking Actions hold: other Actions cannot
+ * forge one, and the person who sees the Form's hidden field cannot read which account it names.
+ */
 export function sealTicket(ticket: Ticket, key: Buffer): string {
-  const body = b64url(JSON.stringify(ticket));
-  return `${body}.${mac(key, `ticket.${body}`)}`;
+  const iv = randomBytes(12);
+  const cipher = createCipheriv("aes-256-gcm", key, iv);
+  cipher.setAAD(Buffer.from("account-linking/ticket"));
+  const body = Buffer.concat([cipher.update(JSON.stringify(ticket), "utf8"), cipher.final()]);
+  return b64url(Buffer.concat([iv, cipher.getAuthTag(), body]));
 }
 
-/** The ticket, if signed by us, for this user and transaction, and not expired. */
+/** The ticket, if sealed by us, for this user and transaction, and not expired. */
 export function openTicket(value: unknown, key: Buffer, expect: { current: string; tx: string; now: number }): Ticket | undefined {
-  if (typeof value !== "string") return undefined;
-  const [body, signature, extra] = value.split(".");
-  if (!body || !signature || extra !== undefined || !sameText(signature, mac(key, `ticket.${body}`))) return undefined;
+  if (typeof value !== "string" || value.length > 4096) return undefined;
   try {
-    const ticket = JSON.parse(Buffer.from(body, "base64url").toString("utf8")) as Ticket;
+    const raw = Buffer.from(value, "base64url");
+    const decipher = createDecipheriv("aes-256-gcm", key, raw.subarray(0, 12));
+    decipher.setAAD(Buffer.from("account-linking/ticket"));
+    decipher.setAuthTag(raw.subarray(12, 28));
+    const ticket = JSON.parse(Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()]).toString("utf8")) as Ticket;
     if (ticket.current !== expect.current || ticket.tx !== expect.tx || !(ticket.exp > expect.now)) return undefined;
     if (typeof ticket.target !== "string" || typeof ticket.connection !== "string") return undefined;
     return ticket;

@@ -5,11 +5,14 @@
 // Source: action-src/ in the account-linking repository (bundled with esbuild).
 import type { PostLoginApi, PostLoginEvent } from "./auth0-types";
 import { authorizeQuery, nonceFor, openTicket, pkceVerifier, TICKET_METADATA_KEY, TokenError, verifyIdToken, type Ticket } from "./confirm";
-import { emailDigest, MARKER_KEY, markerFor } from "./decide";
+import { emailDigest, MARKER_KEY, markerFor, precheck } from "./decide";
 import { linkingPass } from "./linking";
 import { logDecision } from "./log";
 import { exchangeCode, OidcError, signingKeys } from "./oidc";
 import { deriveKey, loadSettings, type ActionSettings } from "./settings";
+
+/** Skips that only say "already looked at": they do not stop a confirmation in progress. */
+const MARKER_SKIPS = new Set(["skip.decided", "skip.snoozed", "skip.reported"]);
 
 interface Context {
   settings: ActionSettings & { confirmation: NonNullable<ActionSettings["confirmation"]> };
@@ -62,6 +65,17 @@ export async function onContinuePostLogin(event: PostLoginEvent, api: PostLoginA
   const { settings, ticket, key, host } = ctx;
   const email = typeof event.user.email === "string" ? event.user.email.trim() : "";
   const digest = emailDigest(email, deriveKey(settings.clientSecret, "digest"));
+  // Minutes may have passed since the Form: the account must still be one that may be linked
+  // (not blocked or protected since, its email still verified). Markers do not matter here.
+  const recheck = precheck(
+    { user: event.user, connection: event.connection?.name, protocol: event.transaction?.protocol },
+    settings.policy,
+    { now: started, digest: () => digest },
+  );
+  if (!recheck.proceed && !MARKER_SKIPS.has(recheck.reason)) {
+    logDecision({ reason: "confirm.failed", email: digest, user: event.user.user_id, error: recheck.reason });
+    return;
+  }
   const snooze = (reason: string, error?: string) => {
     api.user.setAppMetadata(MARKER_KEY, markerFor(digest, "snoozed", started + settings.policy.confirmSnoozeHours * 3_600_000));
     logDecision({ reason, email: digest, user: event.user.user_id, primary: ticket.target, ...(error ? { error } : {}) });

@@ -53,8 +53,16 @@ export interface Marker {
 /** Protocols where nobody signs in interactively: the login only renews or exchanges tokens. */
 const NON_INTERACTIVE = new Set(["oauth2-refresh-token", "oauth2-token-exchange", "oauth2-access-token"]);
 
+/**
+ * Lower-cases ASCII letters only: Unicode case mapping would make different addresses equal
+ * ("\u212Aate@" lower-cases to "kate@"), and a lookup must never find someone else's account.
+ */
+export function asciiLower(text: string): string {
+  return text.replace(/[A-Z]/g, (c) => c.toLowerCase());
+}
+
 export function normalizeEmail(email: string): string {
-  return email.trim().toLowerCase();
+  return asciiLower(email.trim());
 }
 
 /** A short digest of a normalised email, keyed so that a guessed address cannot be confirmed. */
@@ -124,7 +132,7 @@ export function precheck(login: LoginFacts, policy: LinkingPolicy, context: Prec
 
 /** The emails to look up exactly: Auth0's users-by-email is exact and case-sensitive. */
 export function lookupEmails(email: string): string[] {
-  const lower = email.toLowerCase();
+  const lower = asciiLower(email);
   return lower === email ? [email] : [email, lower];
 }
 
@@ -165,7 +173,14 @@ export type Plan =
    * An eligible account exists but a connection involved is not trusted: the person must prove
    * control of `target` (sign in to it) before anything is linked.
    */
-  | { kind: "confirm"; reason: "confirm.required"; primary: string; target: { user_id: string; connection?: string }; ignored: IgnoredAccount[] }
+  | {
+      kind: "confirm";
+      reason: "confirm.required";
+      primary: string;
+      /** The trusted account to sign in to; absent when none is (then nobody is asked in this login). */
+      target?: { user_id: string; connection?: string };
+      ignored: IgnoredAccount[];
+    }
   | {
       kind: "link";
       reason: "link.planned";
@@ -390,9 +405,20 @@ export function decideLinks(current: Account, candidates: Account[], policy: Lin
   // An established primary awaiting confirmation must be confirmed first: linking the others
   // without it would create a second established primary.
   if (silent.length === 0 || awaiting.some(isEstablished)) {
-    const target = choosePrimary(awaiting, policy);
     const primary = choosePrimary([current, ...eligible], policy);
-    return { kind: "confirm", reason: "confirm.required", primary: primary.user_id, target: { user_id: target.user_id, connection: rootConnection(target) }, ignored };
+    // The person may only be sent to sign in to an account on a trusted connection: signing in
+    // at an untrusted connection proves nothing (its IdP may answer for anyone, and that account
+    // may be the attacker's). Untrusted accounts are confirmed from their own side instead: when
+    // their owner logs in, the trusted account is the one to sign in to.
+    const confirmable = awaiting.filter((account) => trusted(rootConnection(account)));
+    const target = confirmable.length > 0 ? choosePrimary(confirmable, policy) : undefined;
+    return {
+      kind: "confirm",
+      reason: "confirm.required",
+      primary: primary.user_id,
+      ...(target ? { target: { user_id: target.user_id, connection: rootConnection(target) } } : {}),
+      ignored,
+    };
   }
 
   const cluster = [current, ...silent];
@@ -405,7 +431,10 @@ export function decideLinks(current: Account, candidates: Account[], policy: Lin
 
   // When the login switches, the marker goes on the primary with the merge: the current user
   // stops existing, and metadata set next to setPrimaryUser may be dropped by Auth0.
-  const merged = mergeMetadata(primary, secondaries, policy, switchToPrimary && awaiting.length === 0 ? options.switchMarker : undefined);
+  // The marker rides on the primary only when this login's one link completes the cluster: with
+  // other secondaries still to link, a failure among them must be retried at the next login.
+  const final = switchToPrimary && awaiting.length === 0 && links.length === 1;
+  const merged = mergeMetadata(primary, secondaries, policy, final ? options.switchMarker : undefined);
   if (merged.conflict !== undefined) return { kind: "none", reason: "refuse.metadata_conflict", ignored };
   return {
     kind: "link",

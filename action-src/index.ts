@@ -32,8 +32,8 @@ export async function onExecutePostLogin(event: PostLoginEvent, api: PostLoginAp
     ...pre,
     started,
     ask: (plan, candidates) => {
-      const target = candidates.find((c) => c.user_id === plan.target.user_id);
-      if (!target || !plan.target.connection || !canAsk(event, api, settings)) return undefined;
+      const target = plan.target && candidates.find((c) => c.user_id === plan.target!.user_id);
+      if (!target || !plan.target?.connection || !canAsk(event, api, settings)) return undefined;
       const ticket = sealTicket(
         { target: target.user_id, connection: plan.target.connection, current: event.user.user_id, tx: event.transaction!.id!, exp: started + TICKET_TTL_MS },
         deriveKey(settings.clientSecret, "confirm"),

@@ -4,6 +4,7 @@
 import { carryOut } from "./act";
 import type { PostLoginApi, PostLoginEvent } from "./auth0-types";
 import { decideLinks, lookupEmails, markerFor, MARKER_KEY, type Account, type Plan } from "./decide";
+import { PROMPT_SNOOZE_MS } from "./confirm";
 import type { DecisionLine } from "./log";
 import { BUDGET_MS, ManagementApi, ManagementApiError } from "./management";
 import { deriveKey, type ActionSettings } from "./settings";
@@ -12,7 +13,7 @@ import { deriveKey, type ActionSettings } from "./settings";
 export const DENY_MESSAGE = "We could not complete your sign-in. Please try again.";
 
 /** Failures that mean the Management API could not be used (failClosed denies on these only). */
-const UNAVAILABLE = new Set(["timeout", "unavailable", "rate_limited", "budget_exhausted", "bad_response", "unauthorized", "forbidden", "configuration"]);
+const UNAVAILABLE = new Set(["timeout", "no_answer", "unavailable", "rate_limited", "budget_exhausted", "bad_response", "unauthorized", "forbidden", "configuration"]);
 
 export interface PassOptions {
   email: string;
@@ -41,6 +42,12 @@ export async function linkingPass(event: PostLoginEvent, api: PostLoginApi, sett
     const asked = plan.kind === "confirm" && !policy.reportOnly ? options.ask?.(plan, candidates) : undefined;
     if (asked) {
       line.reason = asked;
+      // A paused login writes no metadata until it completes, and one left at the Form never does:
+      // so the short "asked" snooze goes through the API now (best effort), and an abandoned
+      // Form is not looked up and shown again on every login.
+      await mgmt
+        .updateMetadata(event.user.user_id, { app_metadata: { [MARKER_KEY]: markerFor(options.digest, "snoozed", options.started + PROMPT_SNOOZE_MS) } })
+        .catch(() => undefined);
     } else if (policy.reportOnly) {
       // Say what would happen, once per person; change nothing else.
       line.reportOnly = true;

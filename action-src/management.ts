@@ -19,6 +19,8 @@ export type FailureCode =
   | "configuration"
   | "rate_limited"
   | "timeout"
+  /** The connection failed after the request may have been sent: no answer, outcome unknown. */
+  | "no_answer"
   | "unavailable"
   | "unauthorized"
   | "forbidden"
@@ -44,7 +46,7 @@ export class ManagementApiError extends Error {
 
   /** The request may have been carried out without us seeing the answer. */
   get outcomeUnknown(): boolean {
-    return this.code === "timeout" || this.code === "unavailable" || this.code === "bad_response";
+    return this.code === "timeout" || this.code === "no_answer" || this.code === "unavailable" || this.code === "bad_response";
   }
 }
 
@@ -156,7 +158,7 @@ export class ManagementApi {
         response = await fetch(url, { method, ...init, signal: AbortSignal.timeout(Math.min(REQUEST_TIMEOUT_MS, remaining)) });
       } catch (err) {
         const name = (err as { name?: string })?.name;
-        throw new ManagementApiError(name === "TimeoutError" || name === "AbortError" ? "timeout" : "unavailable");
+        throw new ManagementApiError(name === "TimeoutError" || name === "AbortError" ? "timeout" : "no_answer");
       }
       if (response.ok) return response;
       await response.body?.cancel().catch(() => undefined);

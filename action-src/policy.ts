@@ -78,8 +78,11 @@ export function validatePolicy(input: unknown, at = "policy"): PolicyProblem[] {
     if (connections === null || typeof connections !== "object" || Array.isArray(connections)) {
       add(`${at}.connections`, 'must map connection names to "trusted", "confirm" or "excluded"');
     } else {
+      const seen = new Set<string>();
       for (const [name, level] of Object.entries(connections)) {
         if (!CONNECTION_NAME.test(name)) add(`${at}.connections`, `${JSON.stringify(name)} is not a connection name`);
+        if (seen.has(name.toLowerCase())) add(`${at}.connections.${name}`, "is listed twice (connection names are compared without case)");
+        seen.add(name.toLowerCase());
         if (typeof level !== "string" || !LEVELS.includes(level)) {
           add(`${at}.connections.${name}`, `must be "trusted", "confirm" or "excluded", not ${JSON.stringify(level)}`);
         }
@@ -191,8 +194,15 @@ export function parsePolicy(value: unknown): LinkingPolicy {
   };
 }
 
-/** The trust level of a connection (by name); unlisted and unknown connections need confirmation. */
+/**
+ * The trust level of a connection (by name, compared without ASCII case, as Auth0 keeps connection
+ * names unique that way); unlisted and unknown connections need confirmation.
+ */
 export function trustOf(policy: LinkingPolicy, connection: string | undefined): ConnectionTrust {
   if (connection === undefined) return "confirm";
-  return Object.prototype.hasOwnProperty.call(policy.connections, connection) ? policy.connections[connection] : "confirm";
+  const wanted = connection.replace(/[A-Z]/g, (c) => c.toLowerCase());
+  for (const name of Object.keys(policy.connections)) {
+    if (name.replace(/[A-Z]/g, (c) => c.toLowerCase()) === wanted) return policy.connections[name];
+  }
+  return "confirm";
 }

@@ -9,9 +9,12 @@ import { CONFIRMATION_CLIENT_ID, CONFIRMATION_FORM_ID, type PostLoginRuntime } f
 let tenant: ManagementApiEmulator;
 let runtime: PostLoginRuntime;
 
-/** GitHub and the database both at the default trust (confirm): joining needs the person. */
+/**
+ * GitHub is trusted; the database keeps the default (confirm): a database login that finds the
+ * GitHub account must sign in to it before anything is linked.
+ */
 async function setUp(policy = {}) {
-  ({ tenant, runtime } = await start({ connections: {}, ...policy }, { confirmation: true }));
+  ({ tenant, runtime } = await start({ connections: { github: "trusted" }, ...policy }, { confirmation: true }));
   tenant.createUser(github());
   tenant.createUser(database());
 }
@@ -174,5 +177,65 @@ describe("confirmed linking", () => {
     expect(outcome.status).toBe("denied");
     expect(outcome.failure).toBe("We could not complete your sign-in. Please try again.");
     expect(tenant.user("github|1001")!.identities).toHaveLength(1);
+  });
+});
+
+describe("attacks on confirmation", () => {
+  test.each([
+    ["older", "2020-01-01T00:00:00.000Z"],
+    ["newer", "2030-01-01T00:00:00.000Z"],
+  ])("an attacker's IdP (untrusted) holding the victim's address, %s: the victim is never sent to sign in there, nothing links", async (_age, created_at) => {
+    ({ tenant, runtime } = await start({ connections: { "google-oauth2": "trusted" } }, { confirmation: true }));
+    tenant.createUser({ user_id: "samlp|evil|ada", connection: "evil-saml", email: "ada@example.com", email_verified: true, created_at });
+    tenant.createUser({ user_id: "google-oauth2|g1", connection: "google-oauth2", email: "ada@example.com", email_verified: true });
+    const victim = await runtime.login("google-oauth2|g1", { form: "link" });
+    expect(victim).toMatchObject({ status: "success", sub: "google-oauth2|g1" });
+    expect(victim.commands.some((c) => c.type === "render" || c.type === "redirect")).toBe(false);
+    expect(victim.decisions[0]).toMatchObject({ linking: "confirm.required" });
+    expect(tenant.oauth.authorizations).toEqual([]);
+    // The attacker's own login is sent to the victim's Google account, where only the victim can sign in.
+    tenant.oauth.nextSignIn = { cancel: true };
+    const attacker = await runtime.login("samlp|evil|ada", { form: "link" });
+    expect(tenant.oauth.authorizations[0].query.connection).toBe("google-oauth2");
+    expect(attacker).toMatchObject({ status: "success", sub: "samlp|evil|ada" });
+    expect(tenant.user("google-oauth2|g1")!.identities).toHaveLength(1);
+  });
+
+  test("the Form's hidden ticket does not reveal which account it names", async () => {
+    await setUp();
+    tenant.oauth.nextSignIn = { cancel: true };
+    const outcome = await runtime.login("auth0|db01", { form: "link" });
+    const ticket = String(outcome.commands.find((c) => c.type === "render")!.fields!.link_ticket);
+    for (const encoding of ["utf8", "base64url", "base64"] as const) {
+      const text = encoding === "utf8" ? ticket : Buffer.from(ticket, encoding).toString("latin1");
+      expect(text).not.toMatch(/github|1001|auth0\|db01|ada/);
+    }
+  });
+
+  test("an account blocked (or made protected) while the person signs in is not linked", async () => {
+    await setUp({ protectedAppMetadataKeys: ["roles"] });
+    tenant.oauth.onAuthorize = () => {
+      tenant.users.get("auth0|db01")!.blocked = true;
+    };
+    const blocked = await runtime.login("auth0|db01", { form: "link" });
+    expect(blocked.decisions.at(-1)).toMatchObject({ linking: "confirm.failed", error: "skip.blocked" });
+    expect(tenant.user("github|1001")!.identities).toHaveLength(1);
+    delete tenant.users.get("auth0|db01")!.blocked;
+    tenant.users.get("auth0|db01")!.app_metadata = {};
+    tenant.oauth.onAuthorize = () => {
+      tenant.users.get("auth0|db01")!.app_metadata.roles = ["admin"];
+    };
+    const protectedNow = await runtime.login("auth0|db01", { form: "link" });
+    expect(protectedNow.decisions.at(-1)).toMatchObject({ linking: "confirm.failed", error: "skip.protected" });
+    expect(tenant.user("github|1001")!.identities).toHaveLength(1);
+  });
+
+  test("a Form left open is not shown again at once: the next login within minutes costs nothing", async () => {
+    await setUp();
+    const left = await runtime.login("auth0|db01", { form: "abandon" });
+    expect(left.status).toBe("abandoned");
+    const again = await runtime.login("auth0|db01", { form: "link" });
+    expect(again.requests).toEqual([]);
+    expect(again.decisions[0]).toMatchObject({ linking: "skip.snoozed" });
   });
 });

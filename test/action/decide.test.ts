@@ -95,20 +95,38 @@ describe("decideLinks: trust", () => {
     ]);
   });
 
-  test("the default policy links nothing silently: every connection needs confirmation", () => {
-    expect(decideLinks(db, [gh], { ...DEFAULT_POLICY })).toEqual({
-      kind: "confirm",
-      reason: "confirm.required",
-      primary: "github|1",
-      target: { user_id: "github|1", connection: "github" },
-      ignored: [],
-    });
+  test("the default policy links nothing silently, and sends nobody to sign in to an untrusted account", () => {
+    expect(decideLinks(db, [gh], { ...DEFAULT_POLICY })).toEqual({ kind: "confirm", reason: "confirm.required", primary: "github|1", ignored: [] });
   });
 
-  test("pre-account hijack: an older database account joins a trusted Google login only with confirmation", () => {
+  test("an untrusted login is asked to sign in to the trusted account", () => {
+    const corp = account("samlp|c", "corp");
+    expect(decideLinks(corp, [gh], policy())).toEqual({ kind: "confirm", reason: "confirm.required", primary: "github|1", target: { user_id: "github|1", connection: "github" }, ignored: [] });
+  });
+
+  test("pre-account hijack: an older untrusted database account is never linked to a trusted Google login, nor offered as a sign-in", () => {
     const attacker = account("auth0|early", "Username-Password-Authentication", { created_at: "2020-01-01T00:00:00.000Z" });
     const plan = decideLinks(google, [attacker], policy());
-    expect(plan).toMatchObject({ kind: "confirm", target: { user_id: "auth0|early" } });
+    expect(plan).toEqual({ kind: "confirm", reason: "confirm.required", primary: "auth0|early", ignored: [] });
+  });
+
+  test("an attacker's IdP (an untrusted connection) is never offered as the account to sign in to", () => {
+    const evil = account("samlp|evil", "partner-saml", { created_at: "2019-01-01T00:00:00.000Z" });
+    expect(decideLinks(google, [evil], policy())).not.toHaveProperty("target");
+    // Its owner logging in is sent to the trusted account instead.
+    expect(decideLinks(evil, [google], policy())).toMatchObject({ kind: "confirm", target: { user_id: "google-oauth2|3" } });
+  });
+
+  test("ASCII case only: a Unicode look-alike address never matches another person's", () => {
+    const kelvin = account("auth0|k", "db", { email: "\u212Aate@example.com" });
+    const kate = account("google-oauth2|kate", "google-oauth2", { email: "kate@example.com" });
+    expect(lookupEmails("\u212Aate@example.com")).toEqual(["\u212Aate@example.com"]);
+    expect(decideLinks(kelvin, [kate], policy())).toMatchObject({ kind: "none", ignored: [{ user_id: "google-oauth2|kate", reason: "ineligible.email_mismatch" }] });
+  });
+
+  test("connection names are compared without case", () => {
+    expect(decideLinks(db, [account("github|9", "GitHub")], policy({ connections: { ...TRUST_ALL, github: "excluded" } }))).toMatchObject({ ignored: [{ reason: "ineligible.excluded_connection" }] });
+    expect(validatePolicy({ connections: { GitHub: "trusted", github: "excluded" } }).map((p) => p.field)).toEqual(["policy.connections.github"]);
   });
 
   test("a login over an untrusted connection, or onto an account whose root is untrusted, needs confirmation", () => {
@@ -128,9 +146,19 @@ describe("decideLinks: trust", () => {
     expect(decideLinks(db, [gh], { ...DEFAULT_POLICY }, { confirmed: "github|1" })).toMatchObject({ kind: "link", primary: "github|1", switchToPrimary: true });
   });
 
-  test("an established primary awaiting confirmation is confirmed first (never two established primaries)", () => {
+  test("an established primary awaiting confirmation stops the silent links (never two established primaries)", () => {
     const corpPrimary = account("samlp|c", "corp", { identities: [{ connection: "corp", provider: "samlp", user_id: "c" }, { connection: "x", provider: "apple", user_id: "a" }] });
-    expect(decideLinks(db, [gh, corpPrimary], policy())).toMatchObject({ kind: "confirm", target: { user_id: "samlp|c" } });
+    const plan = decideLinks(db, [gh, corpPrimary], policy());
+    expect(plan).toMatchObject({ kind: "confirm", primary: "samlp|c" });
+    expect(plan).not.toHaveProperty("target"); // the established account is untrusted: its owner confirms from its side
+  });
+
+  test("the marker rides on the primary only when this login's link completes the cluster", () => {
+    const marker = markerFor("d", "decided");
+    const two = decideLinks(db, [gh], policy(), { switchMarker: marker });
+    expect(two.kind === "link" && two.patch?.app_metadata?.[MARKER_KEY]).toEqual(marker);
+    const three = decideLinks(db, [gh, google], policy(), { switchMarker: marker });
+    expect(three.kind === "link" && three.patch?.app_metadata?.[MARKER_KEY]).toBeFalsy();
   });
 
   test("ineligible candidates are reported, not linked", () => {

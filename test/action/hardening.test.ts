@@ -242,7 +242,7 @@ describe("failClosed", () => {
     expect(again.decisions[0]).toMatchObject({ linking: "skip.snoozed" });
   });
 
-  test("two established primaries are refused without marking the account: a later login looks again", async () => {
+  test("two established primaries are refused, not decided for good: looked at again after an hour, not on every login", async () => {
     await setUp();
     tenant.createUser(github());
     tenant.createUser(google());
@@ -257,7 +257,12 @@ describe("failClosed", () => {
     tenant.createUser(database());
     const outcome = await runtime.login("auth0|db01");
     expect(outcome.decisions[0]).toMatchObject({ linking: "refuse.conflicting_primaries" });
-    expect(tenant.user("auth0|db01")!.app_metadata[MARKER_KEY]).toBeUndefined();
+    const marker = tenant.user("auth0|db01")!.app_metadata[MARKER_KEY] as { state: string; until: number };
+    expect(marker.state).toBe("snoozed");
+    expect(marker.until - Date.now()).toBeGreaterThan(55 * 60_000);
+    expect(marker.until - Date.now()).toBeLessThanOrEqual(60 * 60_000);
+    const again = await runtime.login("auth0|db01");
+    expect(again.requests).toEqual([]);
   });
 });
 
@@ -285,5 +290,66 @@ describe("configuration", () => {
     const logged = outcome.decisions[0].email as string;
     expect(logged).toBe(runtime.digest("ada@example.com"));
     expect(logged).not.toBe(createHash("sha256").update("ada@example.com").digest("hex").slice(0, 16));
+  });
+});
+
+describe("review findings", () => {
+  test("a link rate-limited (429) is a failure, not a refusal: failClosed denies, and nothing is snoozed", async () => {
+    await setUp({ failClosed: true });
+    tenant.createUser(github());
+    tenant.createUser(database());
+    tenant.inject({ method: "POST", path: LINK, count: 1, answer: 429 });
+    const outcome = await runtime.login("auth0|db01");
+    expect(outcome.status).toBe("denied");
+    expect(outcome.decisions[0]).toMatchObject({ linking: "error.management_api", error: "rate_limited", denied: true });
+  });
+
+  test("without failClosed the same 429 lets the login go on, and the next login tries again", async () => {
+    await setUp();
+    tenant.createUser(github());
+    tenant.createUser(database());
+    tenant.inject({ method: "POST", path: LINK, count: 1, answer: 429 });
+    const first = await runtime.login("auth0|db01");
+    expect(first).toMatchObject({ status: "success", sub: "auth0|db01" });
+    expect(tenant.user("auth0|db01")!.app_metadata[MARKER_KEY]).toBeUndefined();
+    const second = await runtime.login("auth0|db01");
+    expect(second).toMatchObject({ status: "success", sub: "github|1001" });
+  });
+
+  test("a secondary that failed to link is retried: the primary is not marked decided until the cluster is done", async () => {
+    await setUp();
+    tenant.createUser(github());
+    tenant.createUser(google());
+    tenant.createUser(database());
+    tenant.beforeLink = (_primary, secondary) => {
+      if (secondary === "google-oauth2|g1") throw new Error("the second link fails (500)");
+    };
+    const partial = await runtime.login("auth0|db01");
+    expect(partial).toMatchObject({ status: "success", sub: "github|1001" });
+    expect(partial.decisions[0]).toMatchObject({ linking: "link.partial", secondaries: ["auth0|db01"] });
+    expect(tenant.user("github|1001")!.app_metadata[MARKER_KEY]).toBeUndefined();
+    tenant.beforeLink = undefined;
+    const retry = await runtime.login("github|1001");
+    expect(retry.decisions[0]).toMatchObject({ linking: "link.done", secondaries: ["google-oauth2|g1"] });
+    expect(tenant.user("google-oauth2|g1")).toBeUndefined();
+  });
+
+  test("a dropped connection after the link was carried out is re-read, and the login switches", async () => {
+    await setUp();
+    tenant.createUser(github());
+    tenant.createUser(database());
+    tenant.inject({ method: "POST", path: LINK, count: 1, answer: "reset", after: true });
+    const outcome = await runtime.login("auth0|db01");
+    expect(outcome).toMatchObject({ status: "success", sub: "github|1001" });
+  });
+
+  test("a dropped connection and a primary that does not show the link yet: denied, never a login as a vanished user", async () => {
+    await setUp();
+    tenant.createUser(github());
+    tenant.createUser(database());
+    tenant.inject({ method: "POST", path: LINK, count: 1, answer: "reset" });
+    const outcome = await runtime.login("auth0|db01");
+    expect(outcome.status).toBe("denied");
+    expect(outcome.decisions[0]).toMatchObject({ linking: "error.unknown_outcome", error: "no_answer" });
   });
 });

@@ -52,6 +52,8 @@ export class AuthorizationServer {
   readonly clients = new Map<string, ConfirmationClient>();
   readonly authorizations: AuthorizeRecord[] = [];
   nextSignIn: SignIn | undefined;
+  /** Runs when /authorize is reached (for example: the account changes while the person signs in). */
+  onAuthorize: (() => void) | undefined;
   tamper: TokenTamper | undefined;
   private readonly signing = { ...keyPair(), kid: `kid-${randomBytes(4).toString("hex")}` };
   private foreign: ReturnType<typeof keyPair> | undefined;
@@ -70,6 +72,7 @@ export class AuthorizationServer {
     this.authorizations.length = 0;
     this.nextSignIn = undefined;
     this.tamper = undefined;
+    this.onAuthorize = undefined;
   }
 
   jwks(): Reply {
@@ -81,6 +84,7 @@ export class AuthorizationServer {
     const q = Object.fromEntries(url.searchParams) as Record<string, string>;
     const record: AuthorizeRecord = { query: q };
     this.authorizations.push(record);
+    this.onAuthorize?.();
     const client = this.clients.get(q.client_id ?? "");
     // Auth0 shows an error page (no redirect) for an unknown client or a callback not allowed.
     if (!client) return { status: 400, body: { error: "invalid_request", error_description: "Unknown client" } };

@@ -60,7 +60,7 @@ export interface InjectedFault {
   /** How many matching requests get the fault. */
   count: number;
   /** "hang": never answer. A number: answer with that status (after carrying out the request when `after`). */
-  answer: number | "hang";
+  answer: number | "hang" | "reset";
   /** Carry the request out first, then lose its answer (a commit the client never hears of). */
   after?: boolean;
   /** Body of the faulty answer (default: an Auth0-style error). */
@@ -355,9 +355,11 @@ export class ManagementApiEmulator {
       const raw = Buffer.concat(chunks).toString("utf8");
       const fault = this.takeFault(record.method, url.pathname);
       if (fault?.answer === "hang" && !fault.after) return;
+      if (fault?.answer === "reset" && !fault.after) return void req.socket.destroy();
       if (fault && !fault.after) throw new HttpError(fault.answer as number, "Injected", "injected fault");
       ({ status, body } = isToken ? this.token(req.headers["content-type"] ?? "", raw) : this.api(req, url, raw));
       if (fault?.answer === "hang") return; // carried out, answer lost
+      if (fault?.answer === "reset") return void req.socket.destroy(); // carried out, connection dropped
       if (fault) {
         status = fault.answer as number;
         body = fault.body ?? { statusCode: status, error: "Injected", message: "injected fault" };
