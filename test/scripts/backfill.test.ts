@@ -16,11 +16,16 @@ import { CliError } from "../../scripts/lib/target";
 import type { EnvironmentConfig } from "../../stacks/config";
 import { EXCLUDED, seedTenant, tenantState, type GeneratedTenant } from "../support/generated-tenant";
 import { ManagementApiEmulator } from "../support/management-api";
-import { cleanEnv, runScript, startScript } from "../support/run-script";
+import { cleanEnv, runScript, runWithEnvironments, startScript, startWithEnvironments } from "../support/run-script";
 
 /** The generated tenant's connections are trusted (silent links); one connection is excluded. */
 const TRUSTED = { github: "trusted", "google-oauth2": "trusted", "Username-Password-Authentication": "trusted", email: "trusted", windowslive: "trusted", auth0: "trusted", db: "trusted" } as const;
 const policy = resolvePolicy({ connections: { ...TRUSTED, [EXCLUDED]: "excluded" } });
+/** The command tests' own environments (never the team's stacks/environments.ts). */
+const COMMAND_ENVIRONMENTS: EnvironmentConfig[] = [
+  { name: "dev", tenant: "development tenant", policy: { connections: { ...TRUSTED, [EXCLUDED]: "excluded" } } },
+  { name: "staging", tenant: "staging tenant", policy: { reportOnly: true } },
+];
 /** The operator's credentials: the deploy application plus read:users/update:users. */
 const BACKFILL_CLIENT = { clientId: "backfill", clientSecret: "backfill-secret", scopes: ["read:users", "update:users"] };
 /** The AUTH0_* variables of BACKFILL_CLIENT for a tenant. */
@@ -625,13 +630,13 @@ describe("npm run backfill (the command)", () => {
     [["dev", "--apply", "x.jsonl", "--max-age", "soon"], 2, '--max-age must look like 90m, 24h or 2d, got "soon"'],
     [["dev", "--apply", "x.jsonl", "--concurrency", "0"], 2, '--concurrency must be a positive whole number, got "0"'],
   ])("%j fails with exit %i", async (args, code, message) => {
-    const result = await runScript("backfill", args as string[], cleanEnv(creds()));
+    const result = await runWithEnvironments(COMMAND_ENVIRONMENTS, "backfill", args as string[], cleanEnv(creds()));
     expect(result.code).toBe(code);
     expect(result.stderr).toContain(message);
   });
 
   test("without credentials: names them, exports nothing", async () => {
-    const result = await runScript("backfill", ["dev", "--dry-run"], cleanEnv({}));
+    const result = await runWithEnvironments(COMMAND_ENVIRONMENTS, "backfill", ["dev", "--dry-run"], cleanEnv({}));
     expect(result.code).toBe(1);
     expect(result.stderr).toContain("error: auth0-dev (development tenant): missing AUTH0_DOMAIN, AUTH0_CLIENT_ID, AUTH0_CLIENT_SECRET.");
     expect(tenant.requests).toEqual([]);
@@ -639,7 +644,7 @@ describe("npm run backfill (the command)", () => {
 
   test("credentials without read:users: says which scopes the backfill needs", async () => {
     tenant.addClient({ clientId: "weak", clientSecret: "weak-secret", scopes: ["read:actions"] });
-    const result = await runScript("backfill", ["dev", "--dry-run", "--out", path.join(tmp(), "plan.jsonl")], cleanEnv({ ...creds(), AUTH0_CLIENT_ID: "weak", AUTH0_CLIENT_SECRET: "weak-secret" }));
+    const result = await runWithEnvironments(COMMAND_ENVIRONMENTS, "backfill", ["dev", "--dry-run", "--out", path.join(tmp(), "plan.jsonl")], cleanEnv({ ...creds(), AUTH0_CLIENT_ID: "weak", AUTH0_CLIENT_SECRET: "weak-secret" }));
     expect(result.code).toBe(1);
     expect(result.stderr).toContain("POST jobs/users-exports: 403 Insufficient scope, expected any of: read:users");
     expect(result.stderr).toContain("needs credentials whose application has read:users and update:users");
@@ -647,7 +652,7 @@ describe("npm run backfill (the command)", () => {
 
   test("a directory given as the plan: one error line, nothing sent", async () => {
     const dir = tmp();
-    const result = await runScript("backfill", ["dev", "--apply", dir], cleanEnv(creds()));
+    const result = await runWithEnvironments(COMMAND_ENVIRONMENTS, "backfill", ["dev", "--apply", dir], cleanEnv(creds()));
     expect(result.code).toBe(1);
     expect(result.stderr.trim()).toBe(`error: ${dir} is a directory: give the plan file (plan-<time>.jsonl) made by the dry run`);
     expect(tenant.requests).toEqual([]);
@@ -656,7 +661,7 @@ describe("npm run backfill (the command)", () => {
   async function planned(dir: string): Promise<string> {
     seedTenant(tenant);
     const planFile = path.join(dir, "plan.jsonl");
-    const result = await runScript("backfill", ["dev", "--dry-run", "--out", planFile], cleanEnv(creds()));
+    const result = await runWithEnvironments(COMMAND_ENVIRONMENTS, "backfill", ["dev", "--dry-run", "--out", planFile], cleanEnv(creds()));
     expect(result.stderr).toBe("");
     expect(result.code).toBe(0);
     expect(result.stdout).toContain(`Review it: npm run backfill -- dev --show ${planFile}`);
@@ -668,14 +673,14 @@ describe("npm run backfill (the command)", () => {
     const planFile = await planned(tmp());
     const header = JSON.parse(fs.readFileSync(planFile, "utf8").split("\n")[0]);
     tenant.resetRecords();
-    const other = await runScript("backfill", ["dev", "--apply", planFile], cleanEnv({ ...creds(), AUTH0_DOMAIN: "acme.eu.auth0.com" }));
+    const other = await runWithEnvironments(COMMAND_ENVIRONMENTS, "backfill", ["dev", "--apply", planFile], cleanEnv({ ...creds(), AUTH0_DOMAIN: "acme.eu.auth0.com" }));
     expect(other.code).toBe(1);
     expect(other.stderr).toContain(`it was made for the tenant ${header.domain}, but AUTH0_DOMAIN is acme.eu.auth0.com`);
-    const stale = await runScript("backfill", ["dev", "--apply", planFile, "--max-age", "0.001m"], cleanEnv(creds()));
+    const stale = await runWithEnvironments(COMMAND_ENVIRONMENTS, "backfill", ["dev", "--apply", planFile, "--max-age", "0.001m"], cleanEnv(creds()));
     expect(stale.code).toBe(1);
     expect(stale.stderr).toContain("more than --max-age");
     // Reviewing needs no credentials and sends nothing.
-    const shown = await runScript("backfill", ["dev", "--show", planFile], cleanEnv({}));
+    const shown = await runWithEnvironments(COMMAND_ENVIRONMENTS, "backfill", ["dev", "--show", planFile], cleanEnv({}));
     expect(shown.code).toBe(0);
     expect(shown.stdout).toContain(`Backfill plan for dev (auth0-dev) at ${header.domain}`);
     expect(tenant.requests).toEqual([]);
@@ -685,7 +690,7 @@ describe("npm run backfill (the command)", () => {
   test("Ctrl-C in a dry run leaves no plan behind", async () => {
     tenant.exportPollsBeforeDone = 1000;
     const planFile = path.join(tmp(), "plan.jsonl");
-    const run = startScript("backfill", ["dev", "--dry-run", "--out", planFile], cleanEnv(creds()));
+    const run = startWithEnvironments(COMMAND_ENVIRONMENTS, "backfill", ["dev", "--dry-run", "--out", planFile], cleanEnv(creds()));
     while (!tenant.apiRequests().some((r) => r.path.startsWith("/api/v2/jobs/job_"))) await new Promise((r) => setTimeout(r, 20));
     run.child.kill("SIGINT");
     const result = await run.done;
@@ -699,7 +704,7 @@ describe("npm run backfill (the command)", () => {
   // state, every link answered 201 exactly once, counts exact across the runs.
   test("interrupt and resume: same end state as an uninterrupted run, nothing linked twice, exact counts", async () => {
     const straight = await planned(tmp());
-    const once = await runScript("backfill", ["dev", "--apply", straight], cleanEnv(creds()));
+    const once = await runWithEnvironments(COMMAND_ENVIRONMENTS, "backfill", ["dev", "--apply", straight], cleanEnv(creds()));
     expect(once.code).toBe(0);
     const expected = tenantState(tenant);
 
@@ -710,7 +715,7 @@ describe("npm run backfill (the command)", () => {
     const journal = `${planFile}.journal`;
     const linkedSoFar = () => (fs.existsSync(journal) ? fs.readFileSync(journal, "utf8").split("\n").filter((l) => l.includes('"linked"')).length : 0);
     const interruptAt = async (count: number, signal: NodeJS.Signals, meanwhile?: () => Promise<void>) => {
-      const run = startScript("backfill", ["dev", "--apply", planFile, "--concurrency", "4"], cleanEnv(creds()));
+      const run = startWithEnvironments(COMMAND_ENVIRONMENTS, "backfill", ["dev", "--apply", planFile, "--concurrency", "4"], cleanEnv(creds()));
       while (linkedSoFar() < count && run.child.exitCode === null) await new Promise((r) => setTimeout(r, 10));
       await meanwhile?.();
       expect(run.child.exitCode).toBeNull(); // still running: the interruption lands mid-run
@@ -720,7 +725,7 @@ describe("npm run backfill (the command)", () => {
     const first = await interruptAt(6, "SIGINT", async () => {
       // Hold the first apply's requests while the second starts (a loaded machine starts it slowly).
       tenant.latencyMs = 4_000;
-      const second = await runScript("backfill", ["dev", "--apply", planFile], cleanEnv(creds()));
+      const second = await runWithEnvironments(COMMAND_ENVIRONMENTS, "backfill", ["dev", "--apply", planFile], cleanEnv(creds()));
       tenant.latencyMs = 40;
       expect(second.code).toBe(1);
       expect(second.stderr).toMatch(/error: another apply of this plan is running \(process \d+, since .+\): wait for it to finish or stop it\. Nothing was changed\./);
@@ -731,7 +736,7 @@ describe("npm run backfill (the command)", () => {
     expect(killed.code).toBe(137);
     fs.appendFileSync(journal, '{"event":"done","cluster":'); // the kill cut a line
     tenant.latencyMs = 0;
-    const last = await runScript("backfill", ["dev", "--apply", planFile], cleanEnv(creds()));
+    const last = await runWithEnvironments(COMMAND_ENVIRONMENTS, "backfill", ["dev", "--apply", planFile], cleanEnv(creds()));
     expect(last.stderr).not.toMatch(/error|Error/); // progress lines only
     expect(last.code).toBe(0);
     expect(last.stdout).toMatch(/resuming: \d+ clusters already done/);

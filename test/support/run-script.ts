@@ -58,6 +58,11 @@ export function runWithEnvironments(configs: EnvironmentConfig[] | { file: strin
   return runScript(ENVIRONMENTS_HOST, ["file" in configs ? configs.file : JSON.stringify(configs), scriptFile(name), ...args], env);
 }
 
+/** Starts scripts/<name>.ts with `configs` in place of stacks/environments.ts, and returns at once. */
+export function startWithEnvironments(configs: EnvironmentConfig[], name: string, args: string[], env: NodeJS.ProcessEnv): RunningScript {
+  return startScript(ENVIRONMENTS_HOST, [JSON.stringify(configs), scriptFile(name), ...args], env);
+}
+
 export function runScript(name: string, args: string[], env: NodeJS.ProcessEnv): Promise<ScriptResult> {
   return startScript(name, args, env).done;
 }
