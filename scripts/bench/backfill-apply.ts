@@ -38,7 +38,8 @@ export async function measureApply(limit: number, latencyMs: number, options: { 
       tenant.createUser({ user_id: `auth0|b${i}`, connection: "Username-Password-Authentication", email: `b${i}@example.com`, email_verified: true, user_metadata: { b: i } });
     }
     tenant.exportPollsBeforeDone = 0;
-    const environment = { name: "bench", tenant: "bench" };
+    // Both connections trusted: the pairs link silently (the default, all "confirm", links nothing).
+    const environment = { name: "bench", tenant: "bench", policy: { connections: { github: "trusted", "Username-Password-Authentication": "trusted" } } };
     const env = cleanEnv({ AUTH0_DOMAIN: tenant.domain, AUTH0_CLIENT_ID: "bench", AUTH0_CLIENT_SECRET: "bench-secret" });
     const planFile = path.join(dir, "plan.jsonl");
     const planned = await runScript(HOST, [JSON.stringify({ mode: "dry-run", environment, planFile, workDir: dir })], env);

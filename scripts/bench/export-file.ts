@@ -3,7 +3,7 @@
 import * as fs from "fs";
 import * as zlib from "zlib";
 
-const CONNECTIONS = ["github", "google-oauth2", "Username-Password-Authentication", "email"];
+export const CONNECTIONS = ["github", "google-oauth2", "Username-Password-Authentication", "email"];
 
 export async function writeExport(file: string, users: number): Promise<void> {
   // Level 1: the bench measures the planner, not how long it takes to make its input.

@@ -7,6 +7,7 @@ import * as readline from "readline";
 import * as zlib from "zlib";
 import { resolvePolicy } from "../../action-src/policy";
 import { planBackfill } from "../lib/backfill/dry-run";
+import { CONNECTIONS } from "./export-file";
 
 async function main(): Promise<void> {
   const [file, work] = process.argv.slice(2);
@@ -20,7 +21,8 @@ async function main(): Promise<void> {
       environment: "bench",
       stack: "auth0-bench",
       domain: "bench.example.com",
-      policy: resolvePolicy(undefined),
+      // The generated export's connections are trusted, so clusters link (an all-"confirm" policy links nothing).
+      policy: resolvePolicy({ connections: Object.fromEntries(CONNECTIONS.map((c) => [c, "trusted"])) }),
     });
     const ms = Number(process.hrtime.bigint() - start) / 1e6;
     const planBytes = fs.statSync(planFile).size;
