@@ -24,7 +24,8 @@ async function tenantWith(confirmation = false): Promise<{ tenant: ManagementApi
   const tenant = new ManagementApiEmulator();
   await tenant.start();
   tenant.latencyMs = LATENCY_MS;
-  const runtime = new PostLoginRuntime(tenant, { policy: confirmation ? {} : TRUSTED, confirmation });
+  // Confirmation: GitHub trusted, the database at "confirm": the database login signs in to GitHub.
+  const runtime = new PostLoginRuntime(tenant, { policy: confirmation ? { connections: { github: "trusted" } } : TRUSTED, confirmation });
   tenant.createUser({ user_id: "github|1001", connection: "github", email: "ada@example.com", email_verified: true });
   tenant.createUser({ user_id: "auth0|db01", connection: "Username-Password-Authentication", email: "ada@example.com", email_verified: true });
   return { tenant, runtime };
@@ -82,6 +83,8 @@ export async function actionBench(row: Row): Promise<void> {
     const { tenant, runtime } = await tenantWith(true);
     const before = tenant.requests.length;
     const outcome = await runtime.login("auth0|db01", { form: "link" });
+    // A figure for a flow that did not happen would be meaningless: stop the bench instead.
+    if (outcome.sub !== "github|1001") throw new Error(`the confirmation bench did not link: ${outcome.status} ${JSON.stringify(outcome.decisions)}`);
     const all = since(tenant, before, outcome);
     row(
       "confirmed link: requests over the whole transaction",
