@@ -164,7 +164,7 @@ export interface MetadataPatch {
 export type Plan =
   | {
       kind: "none";
-      reason: "none.no_candidates" | "refuse.conflicting_primaries" | "refuse.metadata_conflict";
+      reason: "none.no_candidates" | "refuse.conflicting_primaries" | "refuse.metadata_conflict" | "refuse.too_many_accounts";
       ignored: IgnoredAccount[];
     }
   /** A concurrent login already linked the current identity: only the switch is left. */
@@ -362,6 +362,9 @@ export function ineligibility(account: Account, email: string, policy: LinkingPo
   return undefined;
 }
 
+/** More eligible accounts than this with one email are left for an operator. */
+export const MAX_OTHER_ACCOUNTS = 10;
+
 export interface DecideOptions {
   /** The connection the login used (`event.connection.name`); defaults to the current account's root. */
   loginConnection?: string;
@@ -395,6 +398,9 @@ export function decideLinks(current: Account, candidates: Account[], policy: Lin
     else eligible.push(candidate);
   }
   if (eligible.length === 0) return { kind: "none", reason: "none.no_candidates", ignored };
+  // Nobody has this many accounts with one address; linking them would be one login's worth of
+  // Management API budget spent on what is more likely an attack or a shared mailbox.
+  if (eligible.length > MAX_OTHER_ACCOUNTS) return { kind: "none", reason: "refuse.too_many_accounts", ignored };
   // Two accounts that already hold linked identities cannot be reconciled here.
   if ([current, ...eligible].filter(isEstablished).length > 1) return { kind: "none", reason: "refuse.conflicting_primaries", ignored };
 

@@ -50,6 +50,8 @@ export class ManagementApiError extends Error {
   }
 }
 
+/** One page of user search: more accounts than fit are refused anyway (MAX_OTHER_ACCOUNTS). */
+export const SEARCH_PAGE = 50;
 /** Whole budget for Management API work in one login; Auth0 kills the Action at 20 s. */
 export const BUDGET_MS = 10_000;
 /** Per-request ceiling (Auth0's guidance is under 10 s). */
@@ -255,7 +257,7 @@ export class ManagementApi {
   /** Users whose email matches case-insensitively (user search; eventually consistent). */
   async searchByEmail(email: string): Promise<Account[]> {
     const quoted = email.replace(/[\\"]/g, (c) => `\\${c}`);
-    return ManagementApi.users(await this.api("GET", "users", { query: { q: `email:"${quoted}"`, search_engine: "v3", per_page: "50" } }));
+    return ManagementApi.users(await this.api("GET", "users", { query: { q: `email:"${quoted}"`, search_engine: "v3", per_page: String(SEARCH_PAGE) } }));
   }
 
   async getUser(userId: string): Promise<Account> {

@@ -294,6 +294,17 @@ describe("configuration", () => {
 });
 
 describe("review findings", () => {
+  test("more than ten other eligible accounts with one address: nothing linked, snoozed, not looked up on every login", async () => {
+    await setUp();
+    for (let i = 0; i < 11; i++) tenant.createUser({ user_id: `github|many${i}`, connection: "github", email: i % 2 ? "ADA@example.com" : "ada@example.com", email_verified: true });
+    tenant.createUser(database());
+    const outcome = await runtime.login("auth0|db01");
+    expect(outcome).toMatchObject({ status: "success", sub: "auth0|db01" });
+    expect(outcome.decisions[0]).toMatchObject({ linking: "refuse.too_many_accounts" });
+    expect(tenant.apiRequests().filter((r) => LINK.test(r.path))).toEqual([]);
+    expect((await runtime.login("auth0|db01")).requests).toEqual([]);
+  });
+
   test("a link rate-limited (429) is a failure, not a refusal: failClosed denies, and nothing is snoozed", async () => {
     await setUp({ failClosed: true });
     tenant.createUser(github());
