@@ -7,9 +7,10 @@ import type { PostLoginApi, PostLoginEvent } from "./auth0-types";
 import { authorizeQuery, nonceFor, openTicket, pkceVerifier, TICKET_METADATA_KEY, TokenError, verifyIdToken, type Ticket } from "./confirm";
 import { emailDigest, MARKER_KEY, markerFor, precheck } from "./decide";
 import { linkingPass } from "./linking";
+import { snoozeMs } from "./policy";
 import { logDecision } from "./log";
 import { exchangeCode, OidcError, signingKeys } from "./oidc";
-import { deriveKey, loadSettings, type ActionSettings } from "./settings";
+import { loadSettings, type ActionSettings } from "./settings";
 
 /** Skips that only say "already looked at": they do not stop a confirmation in progress. */
 const MARKER_SKIPS = new Set(["skip.decided", "skip.snoozed", "skip.reported"]);
@@ -25,7 +26,7 @@ interface Context {
 function context(event: PostLoginEvent, now: number): Context | undefined {
   const settings = loadSettings(event);
   if (!settings?.confirmation || event.client?.client_id === settings.confirmation.clientId) return undefined;
-  const key = deriveKey(settings.clientSecret, "confirm");
+  const key = settings.keys.confirm;
   const ticket = openTicket(event.transaction?.metadata?.[TICKET_METADATA_KEY], key, {
     current: event.user.user_id,
     tx: event.transaction?.id ?? "",
@@ -64,7 +65,7 @@ export async function onContinuePostLogin(event: PostLoginEvent, api: PostLoginA
   }
   const { settings, ticket, key, host } = ctx;
   const email = typeof event.user.email === "string" ? event.user.email.trim() : "";
-  const digest = emailDigest(email, deriveKey(settings.clientSecret, "digest"));
+  const digest = emailDigest(email, settings.keys.digest);
   // Minutes may have passed since the Form: the account must still be one that may be linked
   // (not blocked or protected since, its email still verified). Markers do not matter here.
   const recheck = precheck(
@@ -77,7 +78,7 @@ export async function onContinuePostLogin(event: PostLoginEvent, api: PostLoginA
     return;
   }
   const snooze = (reason: string, error?: string) => {
-    api.user.setAppMetadata(MARKER_KEY, markerFor(digest, "snoozed", started + settings.policy.confirmSnoozeHours * 3_600_000));
+    api.user.setAppMetadata(MARKER_KEY, markerFor(digest, "snoozed", started + snoozeMs(settings.policy)));
     logDecision({ reason, email: digest, user: event.user.user_id, primary: ticket.target, ...(error ? { error } : {}) });
   };
   const query = event.request?.query ?? {};

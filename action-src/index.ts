@@ -6,8 +6,9 @@ import type { PostLoginApi, PostLoginEvent } from "./auth0-types";
 import { FORM_FIELDS, openTicket, sealTicket, signInMethod, TICKET_METADATA_KEY, TICKET_TTL_MS } from "./confirm";
 import { emailDigest, MARKER_KEY, markerFor, precheck } from "./decide";
 import { linkingPass } from "./linking";
+import { snoozeMs } from "./policy";
 import { logDecision } from "./log";
-import { deriveKey, loadSettings, type ActionSettings } from "./settings";
+import { loadSettings, type ActionSettings } from "./settings";
 
 export async function onExecutePostLogin(event: PostLoginEvent, api: PostLoginApi): Promise<void> {
   const started = Date.now();
@@ -18,11 +19,10 @@ export async function onExecutePostLogin(event: PostLoginEvent, api: PostLoginAp
     logDecision({ reason: "skip.confirmation_client", user: event.user.user_id });
     return;
   }
-  const digestKey = deriveKey(settings.clientSecret, "digest");
   const pre = precheck(
     { user: event.user, connection: event.connection?.name, protocol: event.transaction?.protocol },
     settings.policy,
-    { now: started, digest: (email) => emailDigest(email, digestKey) },
+    { now: started, digest: (email) => emailDigest(email, settings.keys.digest) },
   );
   if (!pre.proceed) {
     logDecision({ reason: pre.reason, user: event.user.user_id });
@@ -36,7 +36,7 @@ export async function onExecutePostLogin(event: PostLoginEvent, api: PostLoginAp
       if (!target || !plan.target?.connection || !canAsk(event, api, settings)) return undefined;
       const ticket = sealTicket(
         { target: target.user_id, connection: plan.target.connection, current: event.user.user_id, tx: event.transaction!.id!, exp: started + TICKET_TTL_MS },
-        deriveKey(settings.clientSecret, "confirm"),
+        settings.keys.confirm,
       );
       // The Form names only how the existing account signs in: never its email or id.
       api.prompt!.render(settings.confirmation!.formId, {
@@ -55,19 +55,19 @@ export async function onContinuePostLogin(event: PostLoginEvent, api: PostLoginA
   const settings = loadSettings(event);
   if (!settings?.confirmation || event.prompt?.id !== settings.confirmation.formId) return;
   const fields = event.prompt.fields ?? {};
-  const ticket = openTicket(fields[FORM_FIELDS.ticket], deriveKey(settings.clientSecret, "confirm"), {
+  const ticket = openTicket(fields[FORM_FIELDS.ticket], settings.keys.confirm, {
     current: event.user.user_id,
     tx: event.transaction?.id ?? "",
     now,
   });
   const email = typeof event.user.email === "string" ? event.user.email : "";
-  const digest = emailDigest(email, deriveKey(settings.clientSecret, "digest"));
+  const digest = emailDigest(email, settings.keys.digest);
   if (fields[FORM_FIELDS.choice] === "link" && ticket && api.transaction) {
     api.transaction.setMetadata(TICKET_METADATA_KEY, fields[FORM_FIELDS.ticket] as string);
     logDecision({ reason: "confirm.accepted", email: digest, user: event.user.user_id, primary: ticket.target });
     return;
   }
-  api.user.setAppMetadata(MARKER_KEY, markerFor(digest, "snoozed", now + settings.policy.confirmSnoozeHours * 3_600_000));
+  api.user.setAppMetadata(MARKER_KEY, markerFor(digest, "snoozed", now + snoozeMs(settings.policy)));
   logDecision({ reason: ticket ? "confirm.declined" : "confirm.bad_ticket", email: digest, user: event.user.user_id });
 }
 

@@ -1,13 +1,14 @@
 // One linking pass, shared by the linking Action (silent links, and the prompt) and the
 // confirmation Action (after the person proved control of the other account): look up every
 // account with the email, decide, act, and say what happened in one decision line.
+import { snoozeMs } from "./policy";
 import { carryOut } from "./act";
 import type { PostLoginApi, PostLoginEvent } from "./auth0-types";
 import { decideLinks, lookupEmails, markerFor, MARKER_KEY, type Account, type Plan } from "./decide";
 import { PROMPT_SNOOZE_MS } from "./confirm";
 import type { DecisionLine } from "./log";
 import { BUDGET_MS, ManagementApi, ManagementApiError } from "./management";
-import { deriveKey, type ActionSettings } from "./settings";
+import type { ActionSettings } from "./settings";
 
 /** Shown to the user when a login is denied; deliberately says nothing about accounts. */
 export const DENY_MESSAGE = "We could not complete your sign-in. Please try again.";
@@ -28,7 +29,7 @@ export interface PassOptions {
 export async function linkingPass(event: PostLoginEvent, api: PostLoginApi, settings: ActionSettings, options: PassOptions): Promise<DecisionLine> {
   const { policy } = settings;
   const line: DecisionLine = { reason: "error.unexpected", email: options.digest, user: event.user.user_id };
-  const mgmt = new ManagementApi({ ...settings, sealKey: deriveKey(settings.clientSecret, "seal") }, api.cache, options.started + BUDGET_MS);
+  const mgmt = new ManagementApi({ ...settings, sealKey: settings.keys.seal }, api.cache, options.started + BUDGET_MS);
   try {
     const candidates = await findCandidates(mgmt, options.email);
     const plan = decideLinks(event.user, candidates, policy, {
@@ -55,7 +56,7 @@ export async function linkingPass(event: PostLoginEvent, api: PostLoginApi, sett
       if (plan.kind === "link" || plan.kind === "switch") line.wouldSwitch = plan.kind === "switch" || plan.switchToPrimary;
       api.user.setAppMetadata(MARKER_KEY, markerFor(options.digest, "reported"));
     } else {
-      const result = await carryOut(plan, mgmt, api, { digest: options.digest, now: options.started, snoozeMs: policy.confirmSnoozeHours * 3_600_000 });
+      const result = await carryOut(plan, mgmt, api, { digest: options.digest, now: options.started, snoozeMs: snoozeMs(policy) });
       line.reason = result.reason;
       line.switched = result.switched;
       if (plan.kind === "link") line.secondaries = result.linked;

@@ -142,6 +142,11 @@ export function resolvePolicy(input: unknown): LinkingPolicy {
   };
 }
 
+/** How long "Not now", a failed confirmation or a refused link keeps a person from being asked again. */
+export function snoozeMs(policy: LinkingPolicy): number {
+  return policy.confirmSnoozeHours * 3_600_000;
+}
+
 /** The policy as the Action reads it: every field present, stable key order (reviewable in the plan). */
 export function serializePolicy(policy: LinkingPolicy): string {
   const sortedConnections = Object.fromEntries(Object.entries(policy.connections).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));

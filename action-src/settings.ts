@@ -15,6 +15,8 @@ export interface ActionSettings {
   policy: LinkingPolicy;
   /** The confirmation application and Form; absent: pairs that need confirmation are left alone. */
   confirmation?: { clientId: string; formId: string };
+  /** Keys derived from the secret once (see deriveKey). */
+  keys: { digest: Buffer; seal: Buffer; confirm: Buffer };
 }
 
 /** Why the settings could not be read: `policy` links nothing; `configuration` cannot reach the API. */
@@ -51,20 +53,29 @@ export function readSettings(
     if (c === null || typeof c !== "object" || Object.keys(c).some((key) => key !== "clientId" && key !== "formId")) throw new SettingsError("policy");
     confirmation = { clientId: text(c.clientId), formId: text(c.formId) };
   }
+  const clientSecret = text(secrets.CLIENT_SECRET);
   return {
     domain: text(record.domain),
     audience: text(record.audience),
     clientId: text(record.clientId),
-    clientSecret: text(secrets.CLIENT_SECRET),
+    clientSecret,
     policy,
     ...(confirmation ? { confirmation } : {}),
+    keys: { digest: deriveKey(clientSecret, "digest"), seal: deriveKey(clientSecret, "seal"), confirm: deriveKey(clientSecret, "confirm") },
   };
 }
 
+// The prologue is fixed for the module's life and the secret changes only with a deploy: read,
+// check and derive once per container, not on every login.
+let loaded: { secret: string | undefined; settings: ActionSettings } | undefined;
+
 /** Settings for a login, or undefined (logged as error.policy / error.configuration: nothing is linked). */
 export function loadSettings(event: { secrets: Record<string, string | undefined>; user: { user_id: string } }): ActionSettings | undefined {
+  if (loaded && loaded.secret === event.secrets.CLIENT_SECRET) return loaded.settings;
   try {
-    return readSettings(event.secrets);
+    const settings = readSettings(event.secrets);
+    loaded = { secret: event.secrets.CLIENT_SECRET, settings };
+    return settings;
   } catch (err) {
     logDecision({ reason: err instanceof SettingsError && err.code === "configuration" ? "error.configuration" : "error.policy", user: event.user.user_id });
     return undefined;

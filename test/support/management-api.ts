@@ -322,26 +322,12 @@ export class ManagementApiEmulator {
       if (this.outage === "down") throw new HttpError(503, "Service Unavailable", "The service is unavailable");
       const isToken = url.pathname === "/oauth/token";
       if (url.pathname.startsWith("/exports/")) return this.download(url, res, record);
-      const raw0 = Buffer.concat(chunks).toString("utf8");
-      const oauth =
-        url.pathname === "/authorize" && req.method === "GET"
-          ? this.oauth.authorize(url)
-          : url.pathname === "/.well-known/jwks.json"
-            ? this.oauth.jwks()
-            : isToken && tokenParams(req.headers["content-type"] ?? "", raw0).grant_type === "authorization_code"
-              ? this.oauth.exchange(tokenParams(req.headers["content-type"] ?? "", raw0))
-              : undefined;
-      if (isToken && tokenParams(req.headers["content-type"] ?? "", raw0).grant_type === PASSWORD_REALM) {
-        const reply = await this.passwordRealm(tokenParams(req.headers["content-type"] ?? "", raw0));
-        record.status = reply.status;
-        res.writeHead(reply.status, { "content-type": "application/json" });
-        res.end(JSON.stringify(reply.body));
-        return;
-      }
-      if (oauth) {
-        record.status = oauth.status;
-        res.writeHead(oauth.status, { "content-type": "application/json", ...(oauth.headers ?? {}) });
-        res.end(oauth.body === undefined ? "" : JSON.stringify(oauth.body));
+      // The authorization server's pages (confirmation): not Management API calls, no rate limit.
+      const page = url.pathname === "/authorize" && req.method === "GET" ? this.oauth.authorize(url) : url.pathname === "/.well-known/jwks.json" ? this.oauth.jwks() : undefined;
+      if (page) {
+        record.status = page.status;
+        res.writeHead(page.status, { "content-type": "application/json", ...(page.headers ?? {}) });
+        res.end(page.body === undefined ? "" : JSON.stringify(page.body));
         return;
       }
       if (this.rateLimitBucket && url.pathname.startsWith("/api/v2/")) this.takeToken(headers);
@@ -357,7 +343,7 @@ export class ManagementApiEmulator {
       if (fault?.answer === "hang" && !fault.after) return;
       if (fault?.answer === "reset" && !fault.after) return void req.socket.destroy();
       if (fault && !fault.after) throw new HttpError(fault.answer as number, "Injected", "injected fault");
-      ({ status, body } = isToken ? this.token(req.headers["content-type"] ?? "", raw) : this.api(req, url, raw));
+      ({ status, body } = isToken ? await this.token(tokenParams(req.headers["content-type"] ?? "", raw)) : this.api(req, url, raw));
       if (fault?.answer === "hang") return; // carried out, answer lost
       if (fault?.answer === "reset") return void req.socket.destroy(); // carried out, connection dropped
       if (fault) {
@@ -432,9 +418,21 @@ export class ManagementApiEmulator {
     return { status: 200, body: { id_token: this.oauth.issue(outcome.sub, client.clientId), token_type: "Bearer", expires_in: 86_400 } };
   }
 
-  private token(contentType: string, raw: string): { status: number; body: unknown } {
-    const params = tokenParams(contentType, raw);
-    if (params.grant_type !== "client_credentials") throw new HttpError(400, "unsupported_grant_type", "Unsupported grant type", "unsupported_grant_type");
+  /** POST /oauth/token: one endpoint, one dispatch by grant type. */
+  private async token(params: Record<string, string>): Promise<{ status: number; body?: unknown }> {
+    switch (params.grant_type) {
+      case "client_credentials":
+        return this.clientCredentials(params);
+      case "authorization_code":
+        return this.oauth.exchange(params);
+      case PASSWORD_REALM:
+        return this.passwordRealm(params);
+      default:
+        throw new HttpError(400, "unsupported_grant_type", "Unsupported grant type", "unsupported_grant_type");
+    }
+  }
+
+  private clientCredentials(params: Record<string, string>): { status: number; body: unknown } {
     const client = this.clients.get(params.client_id ?? "");
     if (client?.privateKeyJwt) {
       // private_key_jwt: a signed assertion instead of a secret (client-assertion.ts).

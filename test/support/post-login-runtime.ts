@@ -12,7 +12,8 @@ import * as path from "path";
 import { emailDigest } from "../../action-src/decide";
 import { resolvePolicy, serializePolicy, type LinkingPolicy } from "../../action-src/policy";
 import { deriveKey } from "../../action-src/settings";
-import { actionBundle, buildActionBundle, PROJECT_ROOT } from "../../stacks/action-bundle";
+import { actionBundle, CONFIRMATION_ENTRY } from "../../stacks/action-bundle";
+import { renderSettingsPrologue, SETTINGS_VARIABLE, type LinkingSettings } from "../../stacks/action-settings";
 import type { EmulatedUser, ManagementApiEmulator } from "./management-api";
 import { testCertificate } from "./tls";
 
@@ -145,14 +146,8 @@ export interface RuntimeOptions {
   confirmation?: boolean;
 }
 
-/** The prologue the stack puts before each bundle: the Actions' non-secret settings. */
-export function settingsPrologue(settings: unknown): string {
-  return `var LINKING_SETTINGS = ${JSON.stringify(settings)};\n`;
-}
-
 export const CONFIRMATION_CLIENT_ID = "confirmation-client";
 export const CONFIRMATION_FORM_ID = "ap_confirmLinking";
-let confirmationBundle: string | undefined;
 
 /** Auth0's rule: redirects (and Forms) only where a browser is there to follow them. */
 const NO_REDIRECT = new Set(["oauth2-refresh-token", "oauth2-resource-owner", "oauth2-password", "oauth2-token-exchange", "oauth2-access-token"]);
@@ -176,22 +171,19 @@ export class PostLoginRuntime {
     this.secrets = { CLIENT_SECRET: tenant.clients.get(clientId)!.clientSecret };
     const confirmation = options.confirmation ? { clientId: CONFIRMATION_CLIENT_ID, formId: CONFIRMATION_FORM_ID } : undefined;
     if (confirmation) tenant.oauth.clients.set(CONFIRMATION_CLIENT_ID, { clientId: CONFIRMATION_CLIENT_ID, callbacks: [`https://${tenant.domain}/continue`] });
-    this.settings =
-      "settings" in options
-        ? options.settings
-        : {
-            domain: tenant.domain,
-            audience: tenant.audience,
-            clientId,
-            policy: JSON.parse(serializePolicy(resolvePolicy(options.policy))),
-            ...(confirmation ? { confirmation } : {}),
-          };
-    const prologue = settingsPrologue(this.settings);
+    const deployed: LinkingSettings = {
+      domain: tenant.domain,
+      audience: tenant.audience,
+      clientId,
+      policy: JSON.parse(serializePolicy(resolvePolicy(options.policy))),
+      ...(confirmation ? { confirmation } : {}),
+    };
+    this.settings = "settings" in options ? options.settings : deployed;
+    // The prologue exactly as the stack's template renders it; a test's own (possibly broken)
+    // settings, which the stack could never render, are written as they are.
+    const prologue = "settings" in options ? `var ${SETTINGS_VARIABLE} = ${JSON.stringify(options.settings)};\n` : renderSettingsPrologue(deployed);
     this.actions = [{ name: "linking", code: prologue + actionBundle().code }];
-    if (confirmation) {
-      confirmationBundle ??= buildActionBundle({ entry: path.join(PROJECT_ROOT, "action-src", "confirmation-index.ts"), typeCheck: false }).code;
-      this.actions.push({ name: "confirmation", code: prologue + confirmationBundle });
-    }
+    if (confirmation) this.actions.push({ name: "confirmation", code: prologue + actionBundle(CONFIRMATION_ENTRY).code });
   }
 
   /** The key the deployed Action derives from its secret for email digests (to read its markers). */
