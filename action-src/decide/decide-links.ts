@@ -1,0 +1,101 @@
+// The linking decision and its trust model. PURE: no I/O, no clock, no randomness (time and
+// keys come in as arguments). The Action, the backfill and the simulator all call it, so they
+// never disagree.
+import { trustOf, type LinkingPolicy } from "../policy";
+import { hasMfa, holdsIdentity, isEstablished, mainIdentity, rootConnection, type Account } from "./account";
+import { normalizeEmail } from "./emails";
+import { ineligibility, MAX_OTHER_ACCOUNTS, type IgnoredAccount } from "./eligibility";
+import type { Marker } from "./markers";
+import { mergeMetadata } from "./merge";
+import type { LinkStep, Plan } from "./plan";
+import { choosePrimary, orderForPrimary } from "./primary";
+
+export interface DecideOptions {
+  /** The connection the login used (`event.connection.name`); defaults to the current account's root. */
+  loginConnection?: string;
+  /** Marker written on the primary when the login switches (the current user stops existing). */
+  switchMarker?: Marker;
+  /** The person proved control of this account (confirmation): it links without connection trust. */
+  confirmed?: string;
+}
+
+/**
+ * Decides what to link for the user who just logged in.
+ * `candidates` are the users Auth0 returned for the email (the current user may be among them).
+ * Silent linking needs every connection involved to be `trusted`: the login's, the current
+ * account's root and each candidate's root. Other eligible candidates need confirmation.
+ */
+export function decideLinks(current: Account, candidates: Account[], policy: LinkingPolicy, options: DecideOptions = {}): Plan {
+  const email = normalizeEmail(current.email ?? "");
+  const ignored: IgnoredAccount[] = [];
+  const eligible: Account[] = [];
+  const seen = new Set<string>([current.user_id]);
+
+  for (const candidate of candidates) {
+    if (seen.has(candidate.user_id)) continue;
+    seen.add(candidate.user_id);
+    if (holdsIdentity(candidate, mainIdentity(current))) {
+      // The current identity is already a secondary of this user (a concurrent login linked it).
+      return { kind: "switch", reason: "link.already_linked", primary: candidate.user_id, primaryHasMfa: hasMfa(candidate), ignored };
+    }
+    const reason = ineligibility(candidate, email, policy);
+    if (reason) ignored.push({ user_id: candidate.user_id, reason });
+    else eligible.push(candidate);
+  }
+  if (eligible.length === 0) return { kind: "none", reason: "none.no_candidates", ignored };
+  // Nobody has this many accounts with one address; linking them would be one login's worth of
+  // Management API budget spent on what is more likely an attack or a shared mailbox.
+  if (eligible.length > MAX_OTHER_ACCOUNTS) return { kind: "none", reason: "refuse.too_many_accounts", ignored };
+  // Two accounts that already hold linked identities cannot be reconciled here.
+  if ([current, ...eligible].filter(isEstablished).length > 1) return { kind: "none", reason: "refuse.conflicting_primaries", ignored };
+
+  const trusted = (connection: string | undefined) => trustOf(policy, connection) === "trusted";
+  const loginTrusted = trusted(options.loginConnection ?? rootConnection(current)) && trusted(rootConnection(current));
+  const silent = eligible.filter((account) => account.user_id === options.confirmed || (loginTrusted && trusted(rootConnection(account))));
+  const awaiting = eligible.filter((account) => !silent.includes(account));
+  // An established primary awaiting confirmation must be confirmed first: linking the others
+  // without it would create a second established primary.
+  if (silent.length === 0 || awaiting.some(isEstablished)) {
+    const primary = choosePrimary([current, ...eligible], policy);
+    // The person may only be sent to sign in to an account on a trusted connection: signing in
+    // at an untrusted connection proves nothing (its IdP may answer for anyone, and that account
+    // may be the attacker's). Untrusted accounts are confirmed from their own side instead: when
+    // their owner logs in, the trusted account is the one to sign in to.
+    const confirmable = awaiting.filter((account) => trusted(rootConnection(account)));
+    const target = confirmable.length > 0 ? choosePrimary(confirmable, policy) : undefined;
+    return {
+      kind: "confirm",
+      reason: "confirm.required",
+      primary: primary.user_id,
+      ...(target ? { target: { user_id: target.user_id, connection: rootConnection(target) } } : {}),
+      ignored,
+    };
+  }
+
+  const cluster = [current, ...silent];
+  const primary = choosePrimary(cluster, policy);
+  const secondaries = orderForPrimary(cluster, policy).filter((account) => account !== primary);
+  const switchToPrimary = primary !== current;
+  const links = secondaries
+    .map((account): LinkStep => ({ secondaryUserId: account.user_id, ...mainIdentity(account), isCurrent: account === current }))
+    .sort((a, b) => Number(b.isCurrent) - Number(a.isCurrent));
+
+  // When the login switches, the marker goes on the primary with the merge: the current user
+  // stops existing, and metadata set next to setPrimaryUser may be dropped by Auth0.
+  // The marker rides on the primary only when this login's one link completes the cluster: with
+  // other secondaries still to link, a failure among them must be retried at the next login.
+  const final = switchToPrimary && awaiting.length === 0 && links.length === 1;
+  const merged = mergeMetadata(primary, secondaries, policy, final ? options.switchMarker : undefined);
+  if (merged.conflict !== undefined) return { kind: "none", reason: "refuse.metadata_conflict", ignored };
+  return {
+    kind: "link",
+    reason: "link.planned",
+    primary: primary.user_id,
+    links,
+    switchToPrimary,
+    primaryHasMfa: hasMfa(primary),
+    patch: merged.patch,
+    awaitingConfirmation: awaiting.length,
+    ignored,
+  };
+}

@@ -1,0 +1,52 @@
+// The plan `decideLinks` returns: what to link, whom to switch to, or why nothing is done.
+import type { IgnoredAccount } from "./eligibility";
+
+/** One link call: the secondary, named the way `POST /users/{primary}/identities` wants it. */
+export interface LinkStep {
+  secondaryUserId: string;
+  provider: string;
+  userId: string;
+  isCurrent: boolean;
+}
+
+export interface MetadataPatch {
+  app_metadata?: Record<string, unknown>;
+  user_metadata?: Record<string, unknown>;
+}
+
+export type Plan =
+  | {
+      kind: "none";
+      reason: "none.no_candidates" | "refuse.conflicting_primaries" | "refuse.metadata_conflict" | "refuse.too_many_accounts";
+      ignored: IgnoredAccount[];
+    }
+  /** A concurrent login already linked the current identity: only the switch is left. */
+  | { kind: "switch"; reason: "link.already_linked"; primary: string; primaryHasMfa: boolean; ignored: IgnoredAccount[] }
+  /**
+   * An eligible account exists but a connection involved is not trusted: the person must prove
+   * control of `target` (sign in to it) before anything is linked.
+   */
+  | {
+      kind: "confirm";
+      reason: "confirm.required";
+      primary: string;
+      /** The trusted account to sign in to; absent when none is (then nobody is asked in this login). */
+      target?: { user_id: string; connection?: string };
+      ignored: IgnoredAccount[];
+    }
+  | {
+      kind: "link";
+      reason: "link.planned";
+      primary: string;
+      /** Current identity first when it is one of them, so the switch is confirmed as early as possible. */
+      links: LinkStep[];
+      /** True when the current identity becomes a secondary: the login must end as `primary`. */
+      switchToPrimary: boolean;
+      /** The primary has MFA enrolled: a login switched into it must pass the primary's MFA. */
+      primaryHasMfa: boolean;
+      /** Merged metadata (and the undo record) to write on the primary before linking. */
+      patch?: MetadataPatch;
+      /** Eligible accounts at `confirm` trust left for a confirmation at a later login. */
+      awaitingConfirmation: number;
+      ignored: IgnoredAccount[];
+    };
