@@ -34,7 +34,7 @@ export async function main(args: string[]): Promise<number> {
   const stack = synthesizedStack(environment);
   const where = environment.stackName;
   if (environment.backend.type === "local" && process.env.CI) {
-    throw new CliError(`${where} uses the local backend: state written in CI is lost when the job ends, and the next deploy would create everything again. Configure an s3 or cloud backend for "${environment.name}" in stacks/environments.ts (README, "Running it in CI").`);
+    throw new CliError(`${where} uses the local backend: state written in CI is lost when the job ends, and the next deploy would create everything again. Configure an s3 or cloud backend for "${environment.name}" in stacks/environments.ts (docs/delivery.md, "Running it in CI").`);
   }
   checkSynthIsCurrent(stack, where);
   const savedPlan = values.get("plan");
@@ -50,12 +50,12 @@ export async function main(args: string[]): Promise<number> {
   console.log(describe(summary).join("\n"));
   const replaced = summary.hazards.filter((h) => h.code === "bound_action_replaced");
   if (replaced.length > 0) {
-    throw new CliError(`${where}: refusing to apply: the plan ${replaced.map((h) => h.message).join("; ")}. See README, "Removing or renaming the Action: two applies".`);
+    throw new CliError(`${where}: refusing to apply: the plan ${replaced.map((h) => h.message).join("; ")}. See docs/operations.md, "Removing or renaming the Action: two applies".`);
   }
   for (const h of summary.hazards) console.log(`  !! ${h.code}: ${h.message}`);
   for (const w of summary.warnings) console.log(`  warning: ${w}`);
   if (savedPlan && summary.unbindFirst.length > 0) {
-    throw new CliError(`${where}: refusing to apply ${savedPlan}: it removes the bound Action, which takes two applies (${summary.unbindFirst.join(", ")} first), and a saved plan is one. Save step 1 alone ("npm run plan -- ${environment.name} --two-step") or run "npm run deploy -- ${environment.name}", which applies both (README, "Removing or renaming the Action: two applies").`);
+    throw new CliError(`${where}: refusing to apply ${savedPlan}: it removes the bound Action, which takes two applies (${summary.unbindFirst.join(", ")} first), and a saved plan is one. Save step 1 alone ("npm run plan -- ${environment.name} --two-step") or run "npm run deploy -- ${environment.name}", which applies both (docs/operations.md, "Removing or renaming the Action: two applies").`);
   }
 
   // The flow bound now, compared with the plan (the plan alone shows a first deploy as a create).
@@ -69,7 +69,7 @@ export async function main(args: string[]): Promise<number> {
       const names = unbind.foreign.map((b) => `"${b.name}" (${b.id})`).join(", ");
       throw new CliError(
         `${where}: refusing to apply: it would unbind ${unbind.foreign.length} post-login Action(s) this stack did not bind: ${names}. ` +
-          `To keep them, add them to extraPostLoginActions for "${environment.name}" in stacks/environments.ts; to remove them, run again with --allow-unbind (README, "The post-login trigger: who owns it").`,
+          `To keep them, add them to extraPostLoginActions for "${environment.name}" in stacks/environments.ts; to remove them, run again with --allow-unbind (docs/operations.md, "The post-login trigger: who owns it").`,
       );
     }
   }

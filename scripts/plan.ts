@@ -34,7 +34,7 @@ export async function main(args: string[]): Promise<number> {
     const stack = synthesizedStack(environment);
     const tf = findTerraform(process.env, backendTokenEnv(environment));
     if (environment.backend.type === "local" && process.env.CI) {
-      const note = `${environment.stackName} uses the local backend: in CI there is no state, so this plan starts from an empty tenant. Configure an s3 or cloud backend (README, "Running it in CI").`;
+      const note = `${environment.stackName} uses the local backend: in CI there is no state, so this plan starts from an empty tenant. Configure an s3 or cloud backend (docs/delivery.md, "Running it in CI").`;
       console.warn(`warning: ${note}`);
       comment.notes.push(note);
     }

@@ -1,6 +1,6 @@
 // npm run smoke -- <env>
 // Proves the linking on the real tenant: two users with one fresh email on the environment's two
-// smoke connections, a password-realm login as the newer, and the checks (README, "Smoke test on
+// smoke connections, a password-realm login as the newer, and the checks (docs/rollout.md, "Smoke test on
 // a real tenant"). Needs `smoke` on for the environment and deployed, the AUTH0_* credentials of
 // an application with read:clients (to find the smoke applications by name) and SMOKE_PRIVATE_KEY.
 // Deletes what it created, also after a failure or Ctrl-C.
@@ -16,7 +16,7 @@ function smokeOf(environment: ResolvedEnvironment) {
   if (!environment.smoke) {
     throw new CliError(
       `${environment.stackName} (${environment.tenant}): the smoke test is off for this environment. ` +
-        `Give its entry in stacks/environments.ts a smoke: { publicKey } and deploy it (README, "Smoke test on a real tenant").`,
+        `Give its entry in stacks/environments.ts a smoke: { publicKey } and deploy it (docs/rollout.md, "Smoke test on a real tenant").`,
     );
   }
   return environment.smoke;

@@ -43,7 +43,7 @@ export interface EnvironmentConfig {
   extraPostLoginActions?: ExtraPostLoginAction[];
   /**
    * Generation of the Action's client secret (a positive integer, default 1). Raising it makes the
-   * next deploy write a new random secret to the application and the Action (README, "Rotating
+   * next deploy write a new random secret to the application and the Action (docs/operations.md, "Rotating
    * the Action's secret"). Never lower it.
    */
   secretVersion?: number;
@@ -55,7 +55,7 @@ export interface EnvironmentConfig {
   /** The tenant's custom domain, when logins use one (its /continue becomes a callback too). */
   customDomain?: string;
   /**
-   * Opt-in: provision what `npm run smoke` needs (README, "Smoke test on a real tenant"). Off
+   * Opt-in: provision what `npm run smoke` needs (docs/rollout.md, "Smoke test on a real tenant"). Off
    * when left out; never needed for production.
    */
   smoke?: SmokeConfig;

@@ -60,7 +60,7 @@ export class LinkingAction extends Construct {
       secretsWo: [{ name: SECRET_NAME, value: props.secret }],
       secretsWoVersion: props.secretVersion,
       // The application's new secret first, then the Action's: a rotation's gap is the Action's
-      // update and deploy (README, "Rotating the Action's secret").
+      // update and deploy (docs/operations.md, "Rotating the Action's secret").
       dependsOn: [props.application.credentials],
     });
     // Renaming this address destroys the bound Action (a 409 from Auth0): keep it fixed.

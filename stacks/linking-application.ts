@@ -12,7 +12,7 @@ export const MANAGEMENT_SCOPES = ["read:users", "update:users"] as const;
 /**
  * The credentials' address. It was `linking_client_credentials` while the secret was read back
  * into state; the new address makes the first plan after the upgrade destroy that state entry
- * (and the old secret it holds) and create this one, which never holds it (README, "Rotating the
+ * (and the old secret it holds) and create this one, which never holds it (docs/operations.md, "Rotating the
  * Action's secret"). Keep it fixed from now on.
  */
 export const CREDENTIALS_ID = "linking_client_secret_wo";

@@ -67,7 +67,7 @@ export function checkSmoke(value: unknown, policy: unknown, problem: (field: str
   if (!isRecord(value)) return problem("smoke", "must be { publicKey, algorithm?, connections? } (leave it out to turn the smoke test off)");
   for (const key of Object.keys(value)) if (!SMOKE_FIELDS.includes(key)) problem(`smoke.${key}`, `is not a smoke field (known: ${SMOKE_FIELDS.join(", ")})`);
   if (typeof value.publicKey !== "string" || value.publicKey.trim() === "") {
-    problem("smoke.publicKey", "is required: the PEM public key of the smoke admin application's key pair (README, \"Smoke test on a real tenant\")");
+    problem("smoke.publicKey", "is required: the PEM public key of the smoke admin application's key pair (docs/rollout.md, \"Smoke test on a real tenant\")");
   } else {
     const wrong = publicKeyProblem(value.publicKey);
     if (wrong) problem("smoke.publicKey", wrong);

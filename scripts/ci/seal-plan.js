@@ -66,7 +66,7 @@ function cli(argv, env) {
   }
   const keyName = command === "seal" ? "PLAN_PUBLIC_KEY" : "PLAN_PRIVATE_KEY";
   const key = (env[keyName] || "").trim();
-  if (!key) throw new SealError(`${keyName} is not set: add it to the GitHub Environment (README, "Running it in CI")`);
+  if (!key) throw new SealError(`${keyName} is not set: add it to the GitHub Environment (docs/delivery.md, "Running it in CI")`);
   if (!fs.existsSync(input)) throw new SealError(`${input}: no such file`);
   const data = fs.readFileSync(input);
   const result =

@@ -94,7 +94,7 @@ export function planComment(input: PlanCommentInput): string {
     if (summary.unbindFirst.length > 0) {
       lines.push(`> \`npm run deploy\` applies it in two steps (${summary.unbindFirst.map((a) => `\`${a}\``).join(", ")} first); a plain \`cdktf deploy\` would fail with a 409.`);
     } else if (summary.hazards.some((h) => h.code === "bound_action_replaced")) {
-      lines.push("> `npm run deploy` refuses this plan. See the README, \"Removing or renaming the Action: two applies\".");
+      lines.push("> `npm run deploy` refuses this plan. See docs/operations.md, \"Removing or renaming the Action: two applies\".");
     }
   }
   if (summary && input.unbind) lines.push(...unbindLines(input.unbind));

@@ -23,8 +23,8 @@ test("the table explains exactly the codes the Actions use", () => {
   expect(Object.keys(REASON_CODES).filter((code) => !used.has(code)).sort()).toEqual([]);
 });
 
-test("the README lists every reason code", () => {
-  const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
+test("docs/reason-codes.md lists every reason code", () => {
+  const readme = fs.readFileSync(path.join(ROOT, "docs", "reason-codes.md"), "utf8");
   expect(Object.keys(REASON_CODES).filter((code) => !readme.includes(`\`${code}\``))).toEqual([]);
 });
 

@@ -42,7 +42,7 @@ test("as a command: keys only from the environment, one error line, exit 1", () 
   const run = (args: string[], env: Record<string, string>) => spawnSync(process.execPath, [SCRIPT, ...args], { cwd: dir, env: { PATH: process.env.PATH ?? "", ...env }, encoding: "utf8" });
   const sealArgs = ["seal", "tfplan", "tfplan.sealed", "--environment", "prod", "--commit", COMMIT];
   const missing = run(sealArgs, {});
-  expect([missing.status, missing.stderr]).toEqual([1, 'error: PLAN_PUBLIC_KEY is not set: add it to the GitHub Environment (README, "Running it in CI")\n']);
+  expect([missing.status, missing.stderr]).toEqual([1, 'error: PLAN_PUBLIC_KEY is not set: add it to the GitHub Environment (docs/delivery.md, "Running it in CI")\n']);
   expect(run(sealArgs, { PLAN_PUBLIC_KEY: publicKey }).status).toBe(0);
   const opened = run(["open", "tfplan.sealed", "out", "--environment", "prod", "--commit", COMMIT], { PLAN_PRIVATE_KEY: privateKey });
   expect([opened.status, opened.stderr]).toEqual([0, ""]);

@@ -31,7 +31,7 @@ const secretSteps = (job: Job) => (job.steps ?? []).filter((s) => refs(s, "secre
 const environmentOf = (job: Job) => job.environment?.replace("${{ matrix.environment.stack }}", "auth0-<env>").replace("auth0-${{ inputs.environment }}", "auth0-<env>");
 
 // Management API scopes a `terraform plan` of this stack needs, from the auth0 provider v1.55.0
-// read functions (README, "Running it in CI"): data auth0_tenant -> GET /tenants/settings;
+// read functions (docs/delivery.md, "Running it in CI"): data auth0_tenant -> GET /tenants/settings;
 // auth0_client and auth0_client_credentials -> GET /clients/{id}; auth0_client_grant ->
 // GET /client-grants; auth0_action -> GET /actions/actions/{id}; auth0_trigger_actions /
 // auth0_trigger_action -> GET /actions/triggers/post-login/bindings.
@@ -392,8 +392,8 @@ describe("runtime", () => {
   });
 });
 
-describe("the README's 'Running it in CI' matches what the workflows read", () => {
-  const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
+describe("docs/delivery.md's 'Running it in CI' matches what the workflows read", () => {
+  const readme = fs.readFileSync(path.join(ROOT, "docs", "delivery.md"), "utf8");
   const start = readme.indexOf("## Running it in CI");
   const section = readme.slice(start, readme.indexOf("\n## ", start + 5));
   /** Rows of the markdown table whose header row starts with `first`. */

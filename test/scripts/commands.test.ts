@@ -263,7 +263,7 @@ describe("npm run plan / deploy / verify as processes", () => {
       expect(result.code).toBe(1);
       expect(result.stderr).toBe(
         `error: auth0-dev: refusing to apply: it would unbind 1 post-login Action(s) this stack did not bind: "Legacy rule port" (${LEGACY.actionId}). ` +
-          'To keep them, add them to extraPostLoginActions for "dev" in stacks/environments.ts; to remove them, run again with --allow-unbind (README, "The post-login trigger: who owns it").\n',
+          'To keep them, add them to extraPostLoginActions for "dev" in stacks/environments.ts; to remove them, run again with --allow-unbind (docs/operations.md, "The post-login trigger: who owns it").\n',
       );
       expect(calls().some((c) => c.startsWith("apply"))).toBe(false);
       expect(tenant.postLoginBindings).toEqual([LEGACY, ROLES]);

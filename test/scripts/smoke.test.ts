@@ -178,7 +178,7 @@ describe("refusals: one error line, nothing created", () => {
     expect([result.code, result.stdout, result.stderr]).toEqual([
       1,
       "",
-      'error: auth0-dev (development tenant): the smoke test is off for this environment. Give its entry in stacks/environments.ts a smoke: { publicKey } and deploy it (README, "Smoke test on a real tenant").\n',
+      'error: auth0-dev (development tenant): the smoke test is off for this environment. Give its entry in stacks/environments.ts a smoke: { publicKey } and deploy it (docs/rollout.md, "Smoke test on a real tenant").\n',
     ]);
     expect(tenant.requests).toEqual([]);
   });

@@ -105,7 +105,7 @@ describe("configuration: one error per problem, naming the environment and the f
 
   test.each<[string, unknown, string[]]>([
     ["not an object", dev(true), ['environment "dev": smoke must be { publicKey, algorithm?, connections? } (leave it out to turn the smoke test off)']],
-    ["no public key", dev({}), ['environment "dev": smoke.publicKey is required: the PEM public key of the smoke admin application\'s key pair (README, "Smoke test on a real tenant")']],
+    ["no public key", dev({}), ['environment "dev": smoke.publicKey is required: the PEM public key of the smoke admin application\'s key pair (docs/rollout.md, "Smoke test on a real tenant")']],
     ["the private key", dev({ publicKey: PRIVATE }), ['environment "dev": smoke.publicKey is a PRIVATE key: put only the public half here (openssl pkey -in smoke.key -pubout) and make a new key pair, since this one has been written into the configuration']],
     ["not a PEM", dev({ publicKey: "ssh-rsa AAAA" }), ['environment "dev": smoke.publicKey must be a PEM public key starting with "-----BEGIN PUBLIC KEY-----"']],
     ["an unknown field and algorithm", dev({ publicKey: PUBLIC, algorithm: "HS256", secret: "x" }), [
