@@ -437,7 +437,8 @@ describe("docs/delivery.md's 'Running it in CI' matches what the workflows read"
       expect(scopes(name).filter((s) => SECRET_READING.test(s))).toEqual([]);
     }
     // An apply refreshes first, so the deploy application ("Deploying to a tenant") holds them too.
-    const deploying = readme.slice(readme.indexOf("## Deploying to a tenant"), start);
+    const front = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
+    const deploying = front.slice(front.indexOf("## Deploying to a tenant"), front.indexOf("\n## ", front.indexOf("## Deploying to a tenant") + 5));
     const paragraph = deploying.slice(deploying.indexOf("**The Terraform deploy application**"));
     expect(paragraph.length).toBeGreaterThan(100);
     for (const scope of PLAN_SCOPES) expect([scope, paragraph.includes(scope)]).toEqual([scope, true]);
