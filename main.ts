@@ -1,7 +1,8 @@
 // The CDKTF app: one TenantStack per configured environment (auth0-<name>).
 // LINKING_ENVIRONMENTS=dev,prod limits synth to those environments. `npm run synth` runs it through
 // scripts/synth.js (fast, offline, errors said once); `cdktf synth|diff|deploy` run it the same way.
-import { App } from "cdktf";
+// LINKING_ENGINE=cdktn builds it with CDK Terrain instead of cdktf (stacks/engine.ts, docs/engines.md).
+import { App } from "./stacks/engine";
 import { actionBundles, BundleError } from "./stacks/action-bundle";
 import { ConfigError, resolveEnvironments, selectEnvironments } from "./stacks/config";
 import { environments } from "./stacks/environments";
@@ -23,6 +24,8 @@ export function synthesize(outdir?: string): string[] {
   app.synth();
   return stacks.map((s) => s.environment.stackName);
 }
+
+export { engine, DEFAULT_ENGINE } from "./stacks/engine";
 
 /** An operator-facing message for a synth failure: `error:` lines, no stack trace. */
 export function synthErrorLines(err: unknown): string[] {

@@ -5,6 +5,8 @@
 // project; the Action's own type-check runs at bundling, cached per source), and no cdktf CLI
 // starts. A configuration or build error is printed once, as `error:` lines, exit 1.
 // cdktf.json points `cdktf synth|diff|deploy` here too (--app mode: quiet, CDKTF_OUTDIR respected).
+// LINKING_ENGINE=cdktn synthesizes with CDK Terrain instead of cdktf (stacks/engine.ts picks it at
+// load; an unknown engine, or one this Node cannot run, is an `error:` line too).
 "use strict";
 const fs = require("fs");
 const path = require("path");
@@ -36,7 +38,8 @@ function main() {
   try {
     app = require(path.join(ROOT, "main.ts"));
   } catch (err) {
-    // A syntax error in stacks/environments.ts (or any source): esbuild names file, line and column.
+    // A syntax error in stacks/environments.ts (or any source): esbuild names file, line and column;
+    // a LINKING_ENGINE that cannot run here: stacks/engine.ts says which and why.
     console.error(`error: ${String(err && err.message ? err.message : err).trim()}`);
     process.exit(1);
   }
@@ -51,7 +54,9 @@ function main() {
   if (!appMode) {
     const seconds = (Number(process.hrtime.bigint() - started) / 1e9).toFixed(1);
     const shown = path.relative(process.cwd(), path.join(outdir, "stacks")) || outdir;
-    console.log(`synthesized ${stacks.join(", ")} into ${shown}/ in ${seconds} s`);
+    // The default engine goes unsaid; another is named, so a log shows which one wrote the stacks.
+    const by = app.engine.name === app.DEFAULT_ENGINE ? "" : ` with ${app.engine.library} ${app.engine.version}`;
+    console.log(`synthesized ${stacks.join(", ")}${by} into ${shown}/ in ${seconds} s`);
   }
 }
 
