@@ -38,8 +38,7 @@ function main() {
   try {
     app = require(path.join(ROOT, "main.ts"));
   } catch (err) {
-    // A syntax error in stacks/environments.ts (or any source): esbuild names file, line and column;
-    // a LINKING_ENGINE that cannot run here: stacks/engine.ts says which and why.
+    // A syntax error in stacks/environments.ts (or any source): esbuild names file, line and column.
     console.error(`error: ${String(err && err.message ? err.message : err).trim()}`);
     process.exit(1);
   }

@@ -4,6 +4,8 @@
 // classes, Testing, and the Auth0 provider bindings that engine's own generator made from
 // schema/auth0.json (scripts/gen-bindings.js). Nothing else imports `cdktf`, `cdktn` or `.gen*`.
 // Switching the default is the one line "default" in stacks/engines.json (docs/engines.md).
+// A LINKING_ENGINE that cannot be used here is found at load and thrown at the first use (`new
+// App()`), so commands that import stacks/ only for constants are not stopped by it.
 //
 // One engine per process, all of it from the same package: both libraries keep their token map on
 // the same global (`__cdktfTokenMap`) and recognise Apps and Stacks by the same
@@ -65,10 +67,37 @@ export function selectEngine(env: NodeJS.ProcessEnv = process.env, nodeVersion: 
   return { name, title: spec.title, library: spec.library, version, bindings, node: spec.node };
 }
 
-export const engine: Engine = selectEngine();
+let selected: Engine | undefined;
+let problem: EngineError | undefined;
+try {
+  selected = selectEngine();
+} catch (err) {
+  if (!(err instanceof EngineError)) throw err;
+  problem = err;
+}
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const core = require(engine.library) as typeof Core;
+/**
+ * Stands in for what this module exports when LINKING_ENGINE cannot be used. Importing stays
+ * harmless (the commands that only read synthesized JSON, like deploy and verify, import constants
+ * from stacks/ and never build a stack); the first real use (`new App()`, `Testing.app()`, a
+ * resource) throws the EngineError, which `npm run synth` prints as one `error:` line.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function unusable(err: EngineError): any {
+  const fail = (): never => {
+    throw err;
+  };
+  // `class X extends <this>` reads only `prototype` when the class is defined.
+  return new Proxy(function unusableEngine() {}, { get: (target, key) => (key === "prototype" ? target.prototype : fail()), construct: fail, apply: fail });
+}
+
+/** The engine LINKING_ENGINE picked. */
+export const engine: Engine = selected ?? unusable(problem!);
+
+const core: typeof Core = selected
+  ? // eslint-disable-next-line @typescript-eslint/no-require-imports
+    (require(selected.library) as typeof Core)
+  : (new Proxy({}, { get: () => unusable(problem!) }) as typeof Core);
 
 // cdktf.json is the CLI configuration both CLIs read. Its `targetVersions` (a CDK Terrain key: the
 // Terraform versions the project supports; cdktn refuses write-only attributes unless they are all
@@ -109,8 +138,9 @@ const FOLDERS = {
 } satisfies Record<keyof Auth0, string>;
 
 function binding<K extends keyof Auth0>(key: K): Auth0[K] {
+  if (!selected) return new Proxy({}, { get: () => unusable(problem!) }) as Auth0[K];
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return require(path.join(engine.bindings, "providers", "auth0", FOLDERS[key])) as Auth0[K];
+  return require(path.join(selected.bindings, "providers", "auth0", FOLDERS[key])) as Auth0[K];
 }
 
 export const Action = binding("action").Action;
@@ -138,6 +168,6 @@ export type TriggerActions = InstanceType<typeof TriggerActions>;
 
 // Bindings generated for the other engine (a copied folder, a stale generation) would build
 // resources of the wrong library into this App without an error: refuse them here.
-if (!(Auth0Provider.prototype instanceof core.TerraformProvider) || !(Action.prototype instanceof core.TerraformResource)) {
-  throw new EngineError(`LINKING_ENGINE=${engine.name}: the bindings in ${path.relative(ROOT, engine.bindings)}/ were not generated for ${engine.library}: run "npm run gen"`);
+if (selected && (!(Auth0Provider.prototype instanceof core.TerraformProvider) || !(Action.prototype instanceof core.TerraformResource))) {
+  throw new EngineError(`LINKING_ENGINE=${selected.name}: the bindings in ${path.relative(ROOT, selected.bindings)}/ were not generated for ${selected.library}: run "npm run gen"`);
 }

@@ -47,6 +47,36 @@ describe("LINKING_ENGINE", () => {
   });
 });
 
+test("a LINKING_ENGINE that cannot be used stops the first use, not the commands that only import constants", () => {
+  const saved = process.env.LINKING_ENGINE;
+  process.env.LINKING_ENGINE = "nope";
+  try {
+    jest.isolateModules(() => {
+      // deploy and verify import the credentials' logical id from here, and build no stack.
+      const { CREDENTIALS_ID } = require("../../stacks/linking-application") as typeof import("../../stacks/linking-application");
+      expect(CREDENTIALS_ID).toEqual(expect.any(String));
+      const engine = require("../../stacks/engine") as typeof import("../../stacks/engine");
+      // The EngineError of this isolated module registry, with the message.
+      const refused = "LINKING_ENGINE=nope: no such engine; use cdktf or cdktn (unset means cdktf)";
+      expect(() => new engine.App()).toThrow(engine.EngineError);
+      expect(() => new engine.App()).toThrow(refused);
+      expect(() => engine.Testing.app()).toThrow(refused);
+      expect(() => engine.engine.version).toThrow(refused);
+      const { synthErrorLines } = require("../../main") as typeof import("../../main");
+      let thrown: unknown;
+      try {
+        new engine.App();
+      } catch (err) {
+        thrown = err;
+      }
+      expect(synthErrorLines(thrown)).toEqual(["error: LINKING_ENGINE=nope: no such engine; use cdktf or cdktn (unset means cdktf)"]);
+    });
+  } finally {
+    if (saved === undefined) delete process.env.LINKING_ENGINE;
+    else process.env.LINKING_ENGINE = saved;
+  }
+});
+
 describe("the seam holds", () => {
   // Every import or require of a framework package or of generated bindings, outside stacks/engine.ts.
   const FRAMEWORK = /(?:from\s+|require\(\s*|import\(\s*)["'](cdktf|cdktn|@cdktf\/[^"']+|@cdktn\/[^"']+|cdktf\/[^"']+|cdktn\/[^"']+|[./]*\.gen[^"']*)["']/g;
