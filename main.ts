@@ -1,7 +1,8 @@
 // The CDKTF app: one TenantStack per configured environment (auth0-<name>).
 // LINKING_ENVIRONMENTS=dev,prod limits synth to those environments. `npm run synth` runs it through
 // scripts/synth.js (fast, offline, errors said once); `cdktf synth|diff|deploy` run it the same way.
-import { App } from "cdktf";
+// LINKING_ENGINE=cdktn builds it with CDK Terrain instead of cdktf (stacks/engine.ts, docs/engines.md).
+import { App, EngineError } from "./stacks/engine";
 import { actionBundles, BundleError } from "./stacks/action-bundle";
 import { ConfigError, resolveEnvironments, selectEnvironments } from "./stacks/config";
 import { environments } from "./stacks/environments";
@@ -24,10 +25,13 @@ export function synthesize(outdir?: string): string[] {
   return stacks.map((s) => s.environment.stackName);
 }
 
+export { engine, DEFAULT_ENGINE } from "./stacks/engine";
+
 /** An operator-facing message for a synth failure: `error:` lines, no stack trace. */
 export function synthErrorLines(err: unknown): string[] {
   if (err instanceof ConfigError) return err.problems.map((p) => `error: stacks/environments.ts: ${p}`);
   if (err instanceof BundleError) return [`error: action-src/: ${err.message}`];
+  if (err instanceof EngineError) return [`error: ${err.message}`];
   return [`error: synth failed: ${err instanceof Error ? err.message : String(err)}`];
 }
 

@@ -5,6 +5,8 @@
 // project; the Action's own type-check runs at bundling, cached per source), and no cdktf CLI
 // starts. A configuration or build error is printed once, as `error:` lines, exit 1.
 // cdktf.json points `cdktf synth|diff|deploy` here too (--app mode: quiet, CDKTF_OUTDIR respected).
+// LINKING_ENGINE=cdktn synthesizes with CDK Terrain instead of cdktf (stacks/engine.ts picks it at
+// load; an unknown engine, or one this Node cannot run, is an `error:` line too).
 "use strict";
 const fs = require("fs");
 const path = require("path");
@@ -51,7 +53,9 @@ function main() {
   if (!appMode) {
     const seconds = (Number(process.hrtime.bigint() - started) / 1e9).toFixed(1);
     const shown = path.relative(process.cwd(), path.join(outdir, "stacks")) || outdir;
-    console.log(`synthesized ${stacks.join(", ")} into ${shown}/ in ${seconds} s`);
+    // The default engine goes unsaid; another is named, so a log shows which one wrote the stacks.
+    const by = app.engine.name === app.DEFAULT_ENGINE ? "" : ` with ${app.engine.library} ${app.engine.version}`;
+    console.log(`synthesized ${stacks.join(", ")}${by} into ${shown}/ in ${seconds} s`);
   }
 }
 

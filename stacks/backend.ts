@@ -1,5 +1,5 @@
 // Where an environment's Terraform state lives. One state per environment.
-import { CloudBackend, LocalBackend, NamedCloudWorkspace, S3Backend, TerraformStack } from "cdktf";
+import { CloudBackend, LocalBackend, NamedCloudWorkspace, S3Backend, type TerraformStack } from "./engine";
 import type { BackendConfig } from "./config";
 
 export function configureBackend(stack: TerraformStack, environment: string, backend: BackendConfig): void {

@@ -2,10 +2,7 @@
 // the existing account with, and the Form that asks them first. The confirmation Action itself is
 // a second LinkingAction (see tenant-stack.ts).
 import { Construct } from "constructs";
-import { Client } from "../.gen/providers/auth0/client";
-import { ClientCredentials } from "../.gen/providers/auth0/client-credentials";
-import { DataAuth0Tenant } from "../.gen/providers/auth0/data-auth0-tenant";
-import { Form } from "../.gen/providers/auth0/form";
+import { Client, ClientCredentials, DataAuth0Tenant, Form } from "./engine";
 
 export const CONFIRMATION_FORM_NAME = "Account linking confirmation";
 

@@ -1,10 +1,7 @@
 // The post-login Action: the bundled code behind a prologue of non-secret settings, its npm
 // dependencies at locked versions, and its one secret, CLIENT_SECRET, write-only.
 import { Construct } from "constructs";
-import { Action } from "../.gen/providers/auth0/action";
-import { Client } from "../.gen/providers/auth0/client";
-import { Form } from "../.gen/providers/auth0/form";
-import { DataAuth0Tenant } from "../.gen/providers/auth0/data-auth0-tenant";
+import { Action, Client, DataAuth0Tenant, Form } from "./engine";
 import { serializePolicy, type LinkingPolicy } from "../action-src/policy";
 import type { ActionBundle } from "./action-bundle";
 import { settingsCodeTemplate, type SettingsReferences } from "./action-settings";

@@ -1,10 +1,7 @@
 // The Action's own machine-to-machine application: client credentials only, and a grant
 // to the Management API with exactly the two scopes linking needs.
 import { Construct } from "constructs";
-import { Client } from "../.gen/providers/auth0/client";
-import { ClientCredentials } from "../.gen/providers/auth0/client-credentials";
-import { ClientGrant } from "../.gen/providers/auth0/client-grant";
-import { DataAuth0Tenant } from "../.gen/providers/auth0/data-auth0-tenant";
+import { Client, ClientCredentials, ClientGrant, DataAuth0Tenant } from "./engine";
 
 /** read:users for GET /users-by-email and GET /users/{id}; update:users to PATCH metadata and link. */
 export const MANAGEMENT_SCOPES = ["read:users", "update:users"] as const;

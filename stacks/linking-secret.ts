@@ -10,7 +10,7 @@
 // the schema conformance test.
 import * as fs from "fs";
 import * as path from "path";
-import type { TerraformStack } from "cdktf";
+import type { TerraformStack } from "./engine";
 
 const RANDOM_SCHEMA = path.join(__dirname, "..", "schema", "random.json");
 export const RANDOM_PROVIDER = "registry.terraform.io/hashicorp/random";

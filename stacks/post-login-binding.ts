@@ -1,9 +1,7 @@
 // Binds the linking Actions to post-login. `owned` replaces the whole flow (linking first, then
 // confirmation, then the configured extras); `additive` appends them to whatever is there.
 import { Construct } from "constructs";
-import { Action } from "../.gen/providers/auth0/action";
-import { TriggerAction } from "../.gen/providers/auth0/trigger-action";
-import { TriggerActions } from "../.gen/providers/auth0/trigger-actions";
+import { Action, TriggerAction, TriggerActions } from "./engine";
 import type { BindingMode, ExtraPostLoginAction } from "./config";
 
 export interface PostLoginBindingProps {

@@ -6,12 +6,7 @@
 //   the PUBLIC key in the configuration, granted exactly create:users read:users delete:users.
 // No secret exists on Auth0's side or in state: the admin's private key never leaves the operator.
 import { Construct } from "constructs";
-import { Client } from "../.gen/providers/auth0/client";
-import { ClientCredentials } from "../.gen/providers/auth0/client-credentials";
-import { ClientGrant } from "../.gen/providers/auth0/client-grant";
-import { Connection } from "../.gen/providers/auth0/connection";
-import { ConnectionClients } from "../.gen/providers/auth0/connection-clients";
-import { DataAuth0Tenant } from "../.gen/providers/auth0/data-auth0-tenant";
+import { Client, ClientCredentials, ClientGrant, Connection, ConnectionClients, DataAuth0Tenant } from "./engine";
 import { PASSWORD_REALM_GRANT, SMOKE_ADMIN_SCOPES, smokeAdminName, smokeApplicationName, type ResolvedSmoke } from "./smoke-config";
 
 /** Every address the smoke setup adds (fixed logical ids: renaming one re-creates it). */

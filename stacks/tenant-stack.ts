@@ -1,9 +1,7 @@
 // One Auth0 tenant's account-linking setup: provider, tenant data, the Action's write-only
 // secret, its application, the Action and its binding. Instantiated once per environment by main.ts.
-import { TerraformOutput, TerraformStack } from "cdktf";
+import { Auth0Provider, DataAuth0Tenant, TerraformOutput, TerraformStack } from "./engine";
 import { Construct } from "constructs";
-import { DataAuth0Tenant } from "../.gen/providers/auth0/data-auth0-tenant";
-import { Auth0Provider } from "../.gen/providers/auth0/provider";
 import type { ActionBundles } from "./action-bundle";
 import { ConfirmationApplication, ConfirmationForm } from "./confirmation";
 import { configureBackend } from "./backend";
