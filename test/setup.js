@@ -1,3 +1,3 @@
-// cdktf's jest matchers (toHaveResourceWithProperties, ...).
-const { Testing } = require("cdktf");
+// The engine's jest matchers (toHaveResourceWithProperties, ...), from the one framework seam.
+const { Testing } = require("../stacks/engine");
 Testing.setupJest();

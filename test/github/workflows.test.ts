@@ -45,7 +45,7 @@ test("actionlint finds real mistakes (so a clean result means something)", async
 });
 
 test("the four workflows exist, and Dependabot updates actions and npm", () => {
-  expect(files.sort()).toEqual(["deploy-environment.yml", "deploy.yml", "drift.yml", "pull-request.yml"]);
+  expect(files.sort()).toEqual(["deploy-environment.yml", "deploy.yml", "drift.yml", "engines.yml", "pull-request.yml"]);
   const dependabot = parse(fs.readFileSync(path.join(ROOT, ".github", "dependabot.yml"), "utf8")) as { version: number; updates: Array<{ "package-ecosystem": string; directory: string; schedule: { interval: string } }> };
   expect(dependabot.version).toBe(2);
   expect(dependabot.updates.map((u) => [u["package-ecosystem"], u.directory, u.schedule.interval])).toEqual([["github-actions", "/", "weekly"], ["npm", "/", "weekly"]]);

@@ -1,4 +1,4 @@
-import { Testing } from "cdktf";
+import { Testing } from "../../stacks/engine";
 import * as fs from "fs";
 import * as path from "path";
 import { buildApp } from "../../main";

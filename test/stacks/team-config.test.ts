@@ -26,7 +26,7 @@ function withEnvironments(configs: EnvironmentConfig[]): { stacks: Array<{ env: 
   let result!: ReturnType<typeof withEnvironments>;
   jest.isolateModules(() => {
     jest.doMock("../../stacks/environments", () => ({ environments: configs }));
-    const { Testing } = require("cdktf") as typeof import("cdktf");
+    const { Testing } = require("../../stacks/engine") as typeof import("../../stacks/engine");
     const { buildApp } = require("../../main") as typeof import("../../main");
     const { findEnvironment } = require("../../scripts/lib/target") as typeof import("../../scripts/lib/target");
     const { githubMatrix } = require("../../scripts/environments") as { githubMatrix: () => Array<{ stack: string }> };

@@ -1,7 +1,7 @@
 // Synthesizes TenantStacks in memory with cdktf's testing helpers, from configurations the tests
 // give (test/stacks/fixtures.ts). `configured()` is the team's stacks/environments.ts: use it
 // only for what must hold for every valid configuration.
-import { Testing } from "cdktf";
+import { Testing } from "../../stacks/engine";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
