@@ -10,7 +10,7 @@ import { linkingPass } from "./linking";
 import { snoozeMs } from "./policy";
 import { logDecision } from "./log";
 import { exchangeCode, OidcError, signingKeys } from "./oidc";
-import { loadSettings, type ActionSettings } from "./settings";
+import { confirmationHosts, loadSettings, type ActionSettings } from "./settings";
 
 /** Skips that only say "already looked at": they do not stop a confirmation in progress. */
 const MARKER_SKIPS = new Set(["skip.decided", "skip.snoozed", "skip.reported"]);
@@ -19,7 +19,8 @@ interface Context {
   settings: ActionSettings & { confirmation: NonNullable<ActionSettings["confirmation"]> };
   ticket: Ticket;
   key: Buffer;
-  host: string;
+  /** undefined: the request names a host that is not the tenant's. */
+  host: string | undefined;
 }
 
 /** The accepted ticket for this login, if the linking Action handed one on. */
@@ -33,9 +34,21 @@ function context(event: PostLoginEvent, now: number): Context | undefined {
     now,
   });
   if (!ticket) return undefined;
-  // Custom domain or tenant domain: the one this login uses (Auth0's guidance for Authentication API calls).
-  const host = event.request?.hostname ?? settings.domain;
-  return { settings: settings as Context["settings"], ticket, key, host };
+  return { settings: settings as Context["settings"], ticket, key, host: loginHost(event, settings) };
+}
+
+/**
+ * The host this login uses, if it is one of the tenant's own (canonical or configured custom
+ * domain; settings.ts, confirmationHosts). The sign-in must go through the host the person's
+ * browser is on (Auth0's guidance for Authentication API calls under a custom domain), but the
+ * request only chooses among the fixed hosts: any other name gets no redirect, no exchange and
+ * no trust in the issuer it would name.
+ */
+function loginHost(event: PostLoginEvent, settings: ActionSettings): string | undefined {
+  const hosts = confirmationHosts(settings);
+  const asked = typeof event.request?.hostname === "string" ? event.request.hostname.toLowerCase() : undefined;
+  if (asked === undefined) return hosts[0];
+  return hosts.includes(asked) ? asked : undefined;
 }
 
 export async function onExecutePostLogin(event: PostLoginEvent, api: PostLoginApi): Promise<void> {
@@ -43,6 +56,10 @@ export async function onExecutePostLogin(event: PostLoginEvent, api: PostLoginAp
   if (!ctx) return; // nothing to confirm in this login
   if (api.redirect?.canRedirect() !== true) {
     logDecision({ reason: "confirm.unavailable", user: event.user.user_id });
+    return;
+  }
+  if (!ctx.host) {
+    logDecision({ reason: "confirm.bad_token", user: event.user.user_id, error: "host" });
     return;
   }
   const query = authorizeQuery({
@@ -81,6 +98,7 @@ export async function onContinuePostLogin(event: PostLoginEvent, api: PostLoginA
     api.user.setAppMetadata(MARKER_KEY, markerFor(digest, "snoozed", started + snoozeMs(settings.policy)));
     logDecision({ reason, email: digest, user: event.user.user_id, primary: ticket.target, ...(error ? { error } : {}) });
   };
+  if (!host) return snooze("confirm.bad_token", "host");
   const query = event.request?.query ?? {};
   if (typeof query.code !== "string" || query.error !== undefined) return snooze("confirm.cancelled");
   try {
@@ -106,7 +124,8 @@ export async function onContinuePostLogin(event: PostLoginEvent, api: PostLoginA
     }
   } catch (err) {
     const code = err instanceof TokenError ? `token.${err.problem}` : err instanceof OidcError ? err.code : "unexpected";
-    return snooze("confirm.failed", code);
+    // A token from an issuer other than the tenant's host is not a failed proof but a foreign one.
+    return snooze(code === "token.issuer" ? "confirm.bad_token" : "confirm.failed", code);
   }
   // Proven: the person signed in to the existing account just now. Link as the silent path does.
   const line = await linkingPass(event, api, settings, { email, digest, started, confirmed: ticket.target });

@@ -83,6 +83,12 @@ export interface LoginOptions {
   tamperState?: boolean;
   /** Replaces the code in the callback (a code captured from another transaction). */
   replaceCode?: string;
+  /** The host name the login reaches the Actions under (event.request.hostname; default the tenant's domain). */
+  hostname?: string;
+  /** The host name the resumed login (/continue) arrives under, when it differs from `hostname`. */
+  resumeHostname?: string;
+  /** End the transaction where an Action redirects (the browser is not followed). */
+  stopAtRedirect?: boolean;
 }
 
 let nextMessage = 1;
@@ -144,6 +150,8 @@ export interface RuntimeOptions {
   settings?: unknown;
   /** Provision confirmation: its application and Form, and the confirmation Action after the linking one. */
   confirmation?: boolean;
+  /** The environment's custom domain (deployed in the confirmation settings, a callback of the confirmation application). */
+  customDomain?: string;
 }
 
 export const CONFIRMATION_CLIENT_ID = "confirmation-client";
@@ -169,8 +177,10 @@ export class PostLoginRuntime {
     const clientSecret = options.clientSecret ?? `secret-${Math.random().toString(36).slice(2)}-${Date.now()}`;
     if (!tenant.clients.has(clientId)) tenant.addClient({ clientId, clientSecret, scopes: ["read:users", "update:users"] });
     this.secrets = { CLIENT_SECRET: tenant.clients.get(clientId)!.clientSecret };
-    const confirmation = options.confirmation ? { clientId: CONFIRMATION_CLIENT_ID, formId: CONFIRMATION_FORM_ID } : undefined;
-    if (confirmation) tenant.oauth.clients.set(CONFIRMATION_CLIENT_ID, { clientId: CONFIRMATION_CLIENT_ID, callbacks: [`https://${tenant.domain}/continue`] });
+    const custom = options.customDomain ? { customDomain: options.customDomain } : {};
+    const confirmation = options.confirmation ? { clientId: CONFIRMATION_CLIENT_ID, formId: CONFIRMATION_FORM_ID, ...custom } : undefined;
+    const callbacks = [`https://${tenant.domain}/continue`, ...(options.customDomain ? [`https://${options.customDomain}/continue`] : [])];
+    if (confirmation) tenant.oauth.clients.set(CONFIRMATION_CLIENT_ID, { clientId: CONFIRMATION_CLIENT_ID, callbacks });
     const deployed: LinkingSettings = {
       domain: tenant.domain,
       audience: tenant.audience,
@@ -261,6 +271,7 @@ export class PostLoginRuntime {
       // Auth0 issues a fresh event.request whenever the flow resumes.
       const event = this.eventFor(this.tenant.user(user.user_id) ?? user, protocol, {
         client: { client_id: options.clientId ?? "app-client" },
+        request: { ip: "127.0.0.1", hostname: options.hostname ?? this.tenant.domain },
         transaction: { id: tx.id, protocol, prompt: options.prompt, metadata: { ...tx.metadata } },
         ...resume,
       }, identity);
@@ -288,10 +299,11 @@ export class PostLoginRuntime {
         continue;
       }
       if (redirect) {
+        if (options.stopAtRedirect) return outcome({ status: "abandoned", failure: "stopped at the redirect" });
         const back = await this.follow(redirect, tx.state, options);
         steps[steps.length - 1].pause = back.pause;
         if (back.failure) return outcome({ status: "failed", failure: back.failure });
-        resume = { request: { ip: "127.0.0.1", hostname: this.tenant.domain, query: back.query } };
+        resume = { request: { ip: "127.0.0.1", hostname: options.resumeHostname ?? options.hostname ?? this.tenant.domain, query: back.query } };
         phase = "continue";
         continue;
       }
