@@ -62,7 +62,13 @@ export function decideLinks(current: Account, candidates: Account[], policy: Lin
     // may be the attacker's). Untrusted accounts are confirmed from their own side instead: when
     // their owner logs in, the trusted account is the one to sign in to.
     const confirmable = awaiting.filter((account) => trusted(rootConnection(account)));
-    const target = confirmable.length > 0 ? choosePrimary(confirmable, policy) : undefined;
+    // Only ask for a proof that would end in a link: decide as if it were given (an untrusted
+    // established account left awaiting, a metadata conflict, ... would make the sign-in useless,
+    // and the person would be asked again after every snooze). The first such account in the
+    // usual order; none: nobody is asked from this side.
+    const leadsToLink = (account: Account) => options.confirmed !== undefined || decideLinks(current, candidates, policy, { ...options, confirmed: account.user_id }).kind === "link";
+    const preferred = confirmable.length > 0 ? choosePrimary(confirmable, policy) : undefined;
+    const target = preferred && leadsToLink(preferred) ? preferred : orderForPrimary(confirmable, policy).find((account) => account !== preferred && leadsToLink(account));
     return {
       kind: "confirm",
       reason: "confirm.required",

@@ -1,0 +1,44 @@
+// What a confirmation can end in (issue 20): never a prompt whose proof could not link, an account
+// made ineligible during the sign-in snoozes the person instead of deciding for good, and a
+// confirmed switch into a primary with factors requires them, as the silent path does.
+import { MARKER_KEY } from "../../action-src/decide";
+import { database, github, setUp as start, tearDown } from "../support/linking-fixtures";
+import type { ManagementApiEmulator } from "../support/management-api";
+import type { PostLoginRuntime } from "../support/post-login-runtime";
+
+let tenant: ManagementApiEmulator;
+let runtime: PostLoginRuntime;
+
+/** GitHub trusted, the database at the default (confirm). */
+async function setUp(policy = {}) {
+  ({ tenant, runtime } = await start({ connections: { github: "trusted" }, ...policy }, { confirmation: true }));
+}
+
+afterEach(tearDown);
+
+describe("never a prompt that cannot end in a link", () => {
+  test("an untrusted account that already holds linked identities: the person is not sent to sign in", async () => {
+    await setUp();
+    tenant.createUser(github());
+    tenant.createUser(database());
+    // An account on an untrusted connection that already holds a second identity: after the
+    // GitHub sign-in it would still await confirmation, and two established primaries cannot link.
+    tenant.createUser({ user_id: "samlp|corp|ada", connection: "corp-saml", email: "ada@example.com", email_verified: true });
+    tenant.users.get("samlp|corp|ada")!.identities.push({ connection: "corp-okta", provider: "oidc", user_id: "corp-okta|ada", isSocial: false } as never);
+    const outcome = await runtime.login("auth0|db01", { form: "link" });
+    expect(outcome).toMatchObject({ status: "success", sub: "auth0|db01" });
+    expect(outcome.commands.some((c) => c.type === "render" || c.type === "redirect")).toBe(false);
+    expect(tenant.oauth.authorizations).toEqual([]);
+    expect(outcome.decisions[0]).toMatchObject({ linking: "confirm.required" });
+    expect(tenant.user("auth0|db01")!.app_metadata[MARKER_KEY]).toMatchObject({ state: "snoozed" });
+  });
+
+  test("where the proof would link, the person is still asked (and it links)", async () => {
+    await setUp();
+    tenant.createUser(github());
+    tenant.createUser(database());
+    const outcome = await runtime.login("auth0|db01", { form: "link" });
+    expect(outcome).toMatchObject({ status: "success", sub: "github|1001" });
+    expect(outcome.decisions.map((d) => d.linking)).toEqual(["confirm.prompted", "confirm.accepted", "confirm.redirected", "link.done"]);
+  });
+});
