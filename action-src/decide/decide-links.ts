@@ -42,6 +42,11 @@ export function decideLinks(current: Account, candidates: Account[], policy: Lin
     if (reason) ignored.push({ user_id: candidate.user_id, reason });
     else eligible.push(candidate);
   }
+  // The person proved control of an account that has since become ineligible (blocked, protected,
+  // unverified, gone): not "nobody to link" for good, only not now (snoozed, looked at again).
+  if (options.confirmed !== undefined && !eligible.some((account) => account.user_id === options.confirmed)) {
+    return { kind: "none", reason: "refuse.confirmed_ineligible", ignored };
+  }
   if (eligible.length === 0) return { kind: "none", reason: "none.no_candidates", ignored };
   // Nobody has this many accounts with one address; linking them would be one login's worth of
   // Management API budget spent on what is more likely an attack or a shared mailbox.

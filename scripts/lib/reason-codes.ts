@@ -30,6 +30,7 @@ export const REASON_CODES: Record<string, string> = {
   "refuse.conflicting_primaries": "two accounts that already hold linked identities share the email: left for an operator (looked at again after an hour)",
   "refuse.too_many_accounts": "more than 10 other eligible accounts share the email (a shared mailbox or an attack): left for an operator, snoozed",
   "refuse.metadata_conflict": "a carried app_metadata key differs between the accounts: merging could lift a restriction",
+  "refuse.confirmed_ineligible": "the account the person signed in to became ineligible during the sign-in (blocked, protected, unverified, gone): nothing linked, snoozed",
   "refuse.link_rejected": "Auth0 refused the link (4xx): nothing switched, snoozed",
   "report.would_link": "report-only: would link",
   "report.would_switch": "report-only: would end the login as the primary",

@@ -42,3 +42,23 @@ describe("never a prompt that cannot end in a link", () => {
     expect(outcome.decisions.map((d) => d.linking)).toEqual(["confirm.prompted", "confirm.accepted", "confirm.redirected", "link.done"]);
   });
 });
+
+describe("an account made ineligible while its owner signs in", () => {
+  test.each([
+    ["made protected", (user: { app_metadata: Record<string, unknown> }) => void (user.app_metadata.roles = ["admin"])],
+    ["unverified", (user: { email_verified?: unknown }) => void (user.email_verified = false)],
+    ["blocked", (user: { blocked?: boolean }) => void (user.blocked = true)],
+  ])("the account signed in to is %s: nothing linked, the person snoozed (not decided)", async (_what, change) => {
+    await setUp({ protectedAppMetadataKeys: ["roles"], confirmSnoozeHours: 48 });
+    tenant.createUser(github());
+    tenant.createUser(database());
+    tenant.oauth.onAuthorize = () => change(tenant.users.get("github|1001") as never);
+    const outcome = await runtime.login("auth0|db01", { form: "link" });
+    expect(outcome).toMatchObject({ status: "success", sub: "auth0|db01" });
+    expect(outcome.decisions.at(-1)).toMatchObject({ linking: "refuse.confirmed_ineligible", confirmed: true });
+    expect(tenant.user("github|1001")!.identities).toHaveLength(1);
+    const marker = tenant.user("auth0|db01")!.app_metadata[MARKER_KEY] as { state: string; until: number };
+    expect(marker.state).toBe("snoozed");
+    expect(marker.until - Date.now()).toBeGreaterThan(47 * 3_600_000);
+  });
+});
