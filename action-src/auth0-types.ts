@@ -7,7 +7,7 @@ export interface PostLoginEvent {
   connection?: { id?: string; name?: string; strategy?: string };
   client?: { client_id?: string };
   transaction?: { id?: string; protocol?: string; prompt?: string[]; metadata?: Record<string, unknown> };
-  request?: { hostname?: string; query?: Record<string, unknown> };
+  request?: { hostname?: string; ip?: string; user_agent?: string; query?: Record<string, unknown> };
   /** After a Form rendered by this Action: its id and submitted fields (onContinuePostLogin). */
   prompt?: { id?: string; fields?: Record<string, unknown> };
   tenant?: { id?: string };

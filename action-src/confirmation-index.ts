@@ -4,7 +4,7 @@
 // ID token and link exactly as the silent path does.
 // Source: action-src/ in the account-linking repository (bundled with esbuild).
 import type { PostLoginApi, PostLoginEvent } from "./auth0-types";
-import { authorizeQuery, nonceFor, openTicket, pkceVerifier, TICKET_METADATA_KEY, TokenError, verifyIdToken, type Ticket } from "./confirm";
+import { authorizeQuery, checkNonce, nestedSignInProblem, openTicket, pkceVerifier, TICKET_METADATA_KEY, TokenError, verifyIdToken, type Browser, type Ticket } from "./confirm";
 import { emailDigest, MARKER_KEY, markerFor, precheck } from "./decide";
 import { linkingPass } from "./linking";
 import { snoozeMs } from "./policy";
@@ -21,6 +21,13 @@ interface Context {
   key: Buffer;
   /** undefined: the request names a host that is not the tenant's. */
   host: string | undefined;
+}
+
+/** Shown when the nested sign-in is refused; says what to do, nothing about accounts. */
+export const OTHER_BROWSER_MESSAGE = "This sign-in was started in another browser. Go back to the app and sign in again from this browser.";
+
+function browserOf(event: PostLoginEvent): Browser {
+  return { ip: event.request?.ip, userAgent: event.request?.user_agent };
 }
 
 /** The accepted ticket for this login, if the linking Action handed one on. */
@@ -51,7 +58,39 @@ function loginHost(event: PostLoginEvent, settings: ActionSettings): string | un
   return hosts.includes(asked) ? asked : undefined;
 }
 
+/*
+ * What binds the nested sign-in to the person's own browser and transaction.
+ * - Auth0 (actions/redirect-with-actions): the paused login resumes at /continue with the `state`
+ *   Auth0 appended to the redirect; a missing or wrong state fails with invalid_request. The state
+ *   is "an opaque value used to prevent CSRF". Auth0 does not document that /continue also checks
+ *   a cookie of the browser that started the login (its cookies: auth0, auth0_compat, did, ...,
+ *   manage-users/cookies/authentication-api-cookies): UNCONFIRMED. So the state alone is taken to
+ *   resume the login in whichever browser presents it.
+ * - Hence the attack: someone starts a login with an account carrying the victim's address, takes
+ *   the nested /authorize URL (login_hint pre-filled) and hands it to the victim, who signs in to
+ *   their own account in their own browser; the code then resumes the attacker's login (followed
+ *   in the victim's browser, or carried back to the attacker's).
+ * - What the Action adds: the nonce carries a keyed tag of the browser redirected (IP address and
+ *   user agent, event.request) and the redirect's time. (1) The nested sign-in's own post-login
+ *   run (client = the confirmation application) refuses a nonce made for another browser
+ *   (confirm.other_browser) when Auth0 gives it the /authorize query (event.request.query:
+ *   UNCONFIRMED for Universal Login; without it this check is skipped and (2) remains). (2) At
+ *   /continue the ID token's nonce must name this transaction, this user, the account asked for
+ *   and the browser now at /continue (token.other_browser), and its auth_time must not be older
+ *   than the redirect. PKCE and the single-use code bind the code to this transaction's verifier.
+ * - Cost: a person whose address changes between the redirect and the return (a phone moving
+ *   from Wi-Fi to mobile data) fails the check: nothing linked, snoozed, asked again later.
+ */
 export async function onExecutePostLogin(event: PostLoginEvent, api: PostLoginApi): Promise<void> {
+  const settings = loadSettings(event);
+  if (settings?.confirmation && event.client?.client_id === settings.confirmation.clientId) {
+    // The nested sign-in itself: refuse it in a browser other than the one that was redirected.
+    if (nestedSignInProblem(event.request?.query, settings.keys.confirm, browserOf(event))) {
+      api.access.deny(OTHER_BROWSER_MESSAGE);
+      logDecision({ reason: "confirm.other_browser", user: event.user.user_id });
+    }
+    return;
+  }
   const ctx = context(event, Date.now());
   if (!ctx) return; // nothing to confirm in this login
   if (api.redirect?.canRedirect() !== true) {
@@ -68,6 +107,8 @@ export async function onExecutePostLogin(event: PostLoginEvent, api: PostLoginAp
     ticket: ctx.ticket,
     key: ctx.key,
     loginHint: typeof event.user.email === "string" ? event.user.email : undefined,
+    browser: browserOf(event),
+    now: Date.now(),
   });
   api.redirect.sendUserTo(`https://${ctx.host}/authorize`, { query });
   logDecision({ reason: "confirm.redirected", user: event.user.user_id, primary: ctx.ticket.target });
@@ -111,7 +152,7 @@ export async function onContinuePostLogin(event: PostLoginEvent, api: PostLoginA
     const expect = {
       issuer: `https://${host}/`,
       audience: settings.confirmation.clientId,
-      nonce: nonceFor(key, ticket.tx, ticket.current, ticket.target),
+      nonce: (claimed: string) => checkNonce(claimed, key, ticket, browserOf(event)),
       subject: ticket.target,
       now: Math.floor(Date.now() / 1000),
     };

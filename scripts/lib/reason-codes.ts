@@ -26,6 +26,7 @@ export const REASON_CODES: Record<string, string> = {
   "confirm.unavailable": "the login cannot be redirected any more: nothing linked",
   "confirm.cancelled": "the sign-in was cancelled or failed: nothing linked, snoozed",
   "confirm.bad_token": "the sign-in came back through a host, or with an ID token from an issuer, that is not the tenant's domain or its configured custom domain: nothing linked, snoozed",
+  "confirm.other_browser": "the nested sign-in was completed in another browser than the one sent to it (a handed-on link): that sign-in is denied, nothing linked",
   "confirm.failed": "the code exchange or the ID token check failed, or the account is no longer eligible (error says which): nothing linked",
   "refuse.conflicting_primaries": "two accounts that already hold linked identities share the email: left for an operator (looked at again after an hour)",
   "refuse.too_many_accounts": "more than 10 other eligible accounts share the email (a shared mailbox or an attack): left for an operator, snoozed",

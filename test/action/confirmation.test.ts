@@ -43,7 +43,7 @@ describe("confirmed linking", () => {
       max_age: "0",
       code_challenge_method: "S256",
     });
-    expect(authorize.nonce).toMatch(/^[\w-]{20,}$/);
+    expect(authorize.nonce).toMatch(/^\d+\.[\w-]{22}\.[\w-]{40,}$/); // redirect time, browser tag, MAC
     expect(authorize.state).toMatch(/^st_/); // Auth0 appends the paused transaction's state
     expect(outcome.steps.map((s) => `${s.action}.${s.phase}${s.pause ? ` (${s.pause})` : ""}`)).toEqual([
       `linking.execute (form ${CONFIRMATION_FORM_ID}: link)`,

@@ -14,6 +14,7 @@ import { resolvePolicy, serializePolicy, type LinkingPolicy } from "../../action
 import { deriveKey } from "../../action-src/settings";
 import { actionBundle, CONFIRMATION_ENTRY } from "../../stacks/action-bundle";
 import { renderSettingsPrologue, SETTINGS_VARIABLE, type LinkingSettings } from "../../stacks/action-settings";
+import type { EmulatedBrowser } from "./authorization-server";
 import type { EmulatedUser, ManagementApiEmulator } from "./management-api";
 import { testCertificate } from "./tls";
 
@@ -89,7 +90,18 @@ export interface LoginOptions {
   resumeHostname?: string;
   /** End the transaction where an Action redirects (the browser is not followed). */
   stopAtRedirect?: boolean;
+  /** The browser the person logs in with (event.request.ip and user_agent). */
+  browser?: EmulatedBrowser;
+  /** Another browser completes the nested /authorize (its URL was handed on). */
+  authorizeIn?: EmulatedBrowser;
+  /** Which browser comes back to /continue: the one that completed /authorize (default) or the one that started (the code carried back). */
+  continueIn?: "authorizing" | "starting";
+  /** event.request as given (a sign-in at /authorize, run by the authorization server). */
+  request?: Record<string, unknown>;
 }
+
+/** The person's browser, unless a test names another. */
+export const DEFAULT_BROWSER: EmulatedBrowser = { ip: "198.51.100.7", userAgent: "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0" };
 
 let nextMessage = 1;
 
@@ -168,6 +180,8 @@ export class PostLoginRuntime {
   cache = new Map<string, unknown>();
   readonly secrets: Record<string, string>;
   readonly settings: unknown;
+  /** Outcomes of the sign-ins at /authorize (the confirmation's nested logins), in order. */
+  readonly nested: LoginOutcome[] = [];
 
   constructor(
     private readonly tenant: ManagementApiEmulator,
@@ -181,6 +195,14 @@ export class PostLoginRuntime {
     const confirmation = options.confirmation ? { clientId: CONFIRMATION_CLIENT_ID, formId: CONFIRMATION_FORM_ID, ...custom } : undefined;
     const callbacks = [`https://${tenant.domain}/continue`, ...(options.customDomain ? [`https://${options.customDomain}/continue`] : [])];
     if (confirmation) tenant.oauth.clients.set(CONFIRMATION_CLIENT_ID, { clientId: CONFIRMATION_CLIENT_ID, callbacks });
+    // A sign-in at /authorize runs the same post-login pipeline before Auth0 issues a code.
+    if (confirmation) {
+      tenant.oauth.postLogin = async (userId, clientId, request) => {
+        const outcome = await this.login(userId, { clientId, request });
+        this.nested.push(outcome);
+        return outcome;
+      };
+    }
     const deployed: LinkingSettings = {
       domain: tenant.domain,
       audience: tenant.audience,
@@ -263,6 +285,7 @@ export class PostLoginRuntime {
       return { ...rest, commands, logs, decisions, requests, steps, ms: Date.now() - started, actionMs };
     };
 
+    const browser = options.browser ?? DEFAULT_BROWSER;
     let index = 0;
     let phase: "execute" | "continue" = "execute";
     let resume: Record<string, unknown> = {};
@@ -271,7 +294,7 @@ export class PostLoginRuntime {
       // Auth0 issues a fresh event.request whenever the flow resumes.
       const event = this.eventFor(this.tenant.user(user.user_id) ?? user, protocol, {
         client: { client_id: options.clientId ?? "app-client" },
-        request: { ip: "127.0.0.1", hostname: options.hostname ?? this.tenant.domain },
+        request: options.request ?? { ip: browser.ip, user_agent: browser.userAgent, hostname: options.hostname ?? this.tenant.domain },
         transaction: { id: tx.id, protocol, prompt: options.prompt, metadata: { ...tx.metadata } },
         ...resume,
       }, identity);
@@ -300,10 +323,11 @@ export class PostLoginRuntime {
       }
       if (redirect) {
         if (options.stopAtRedirect) return outcome({ status: "abandoned", failure: "stopped at the redirect" });
-        const back = await this.follow(redirect, tx.state, options);
+        const back = await this.follow(redirect, tx.state, options, options.authorizeIn ?? browser);
         steps[steps.length - 1].pause = back.pause;
         if (back.failure) return outcome({ status: "failed", failure: back.failure });
-        resume = { request: { ip: "127.0.0.1", hostname: options.resumeHostname ?? options.hostname ?? this.tenant.domain, query: back.query } };
+        const returning = options.continueIn === "starting" ? browser : (options.authorizeIn ?? browser);
+        resume = { request: { ip: returning.ip, user_agent: returning.userAgent, hostname: options.resumeHostname ?? options.hostname ?? this.tenant.domain, query: back.query } };
         phase = "continue";
         continue;
       }
@@ -318,13 +342,13 @@ export class PostLoginRuntime {
    * The browser follows a redirect: to the emulated /authorize (Auth0 appends the transaction's
    * state), then back to /continue, which resumes only with that state (else invalid_request).
    */
-  private async follow(redirect: Command, state: string, options: LoginOptions): Promise<{ query?: Record<string, string>; failure?: string; pause: string }> {
+  private async follow(redirect: Command, state: string, options: LoginOptions, browser: EmulatedBrowser): Promise<{ query?: Record<string, string>; failure?: string; pause: string }> {
     const target = new URL(redirect.url!);
     for (const [k, v] of Object.entries(redirect.query ?? {})) target.searchParams.set(k, v);
     target.searchParams.set("state", state);
     const answer = await new Promise<{ status: number; location?: string }>((resolve, reject) => {
       https
-        .get(target, { ca: testCertificate().cert }, (res) => {
+        .get(target, { ca: testCertificate().cert, headers: { "user-agent": browser.userAgent, "x-forwarded-for": browser.ip } }, (res) => {
           res.resume();
           resolve({ status: res.statusCode ?? 0, location: res.headers.location });
         })
