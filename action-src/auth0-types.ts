@@ -33,5 +33,6 @@ export interface PostLoginApi {
   cache: ActionCache;
   prompt?: { render(formId: string, options?: { vars?: Record<string, unknown>; fields?: Record<string, unknown> }): unknown };
   redirect?: { canRedirect(): boolean; sendUserTo(url: string, options?: { query?: Record<string, string> }): unknown };
-  transaction?: { setMetadata(key: string, value: string | number | boolean): unknown };
+  /** null removes the key (customize/actions/transaction-metadata). */
+  transaction?: { setMetadata(key: string, value: string | number | boolean | null): unknown };
 }

@@ -18,6 +18,29 @@
 //   verifier and nonce depend on it; if it changed, the exchange fails and nothing is linked).
 import { createCipheriv, createDecipheriv, createHash, createHmac, createPublicKey, randomBytes, timingSafeEqual, verify, type JsonWebKey } from "crypto";
 
+const PROBE_KEY = "account_linking_probe";
+
+/**
+ * Whether Actions Transaction Metadata works in this tenant. It is Early Access
+ * (customize/actions/transaction-metadata); without it the Form's answer never reaches the
+ * confirmation Action. Auth0 documents that a value set is readable at once in
+ * event.transaction.metadata, so set a probe, read it back, remove it (null removes).
+ */
+export function transactionMetadataWorks(
+  event: { transaction?: { metadata?: Record<string, unknown> } },
+  api: { transaction?: { setMetadata(key: string, value: string | number | boolean | null): unknown } },
+): boolean {
+  if (typeof api.transaction?.setMetadata !== "function") return false;
+  try {
+    api.transaction.setMetadata(PROBE_KEY, true);
+    const works = event.transaction?.metadata?.[PROBE_KEY] === true;
+    if (works) api.transaction.setMetadata(PROBE_KEY, null);
+    return works;
+  } catch {
+    return false;
+  }
+}
+
 /** Key under which the linking Action hands the accepted ticket to the confirmation Action. */
 export const TICKET_METADATA_KEY = "account_linking_ticket";
 /** The Form's fields (see the stack's confirmation form). */

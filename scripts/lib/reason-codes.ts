@@ -23,7 +23,7 @@ export const REASON_CODES: Record<string, string> = {
   "confirm.declined": "the person chose \"Not now\": asked again after the snooze",
   "confirm.bad_ticket": "the Form came back without a valid ticket for this login: nothing linked",
   "confirm.redirected": "sent to sign in to the existing account",
-  "confirm.unavailable": "the login cannot be redirected any more: nothing linked",
+  "confirm.unavailable": "the login cannot be redirected any more, or (error transaction_metadata, once per container) the tenant lacks Actions Transaction Metadata so no Form is shown: nothing linked",
   "confirm.cancelled": "the sign-in was cancelled or failed: nothing linked, snoozed",
   "confirm.bad_token": "the sign-in came back through a host, or with an ID token from an issuer, that is not the tenant's domain or its configured custom domain: nothing linked, snoozed",
   "confirm.other_browser": "the nested sign-in was completed in another browser than the one sent to it (a handed-on link): that sign-in is denied, nothing linked",

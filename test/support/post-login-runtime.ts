@@ -133,7 +133,7 @@ export class Container {
     ).then((times) => (this.loadMs = times.reduce((a, b) => a + b, 0)));
   }
 
-  run(request: { action: string; phase: "execute" | "continue"; event: unknown; canRedirect: boolean }, cache: Array<[string, unknown]>, timeoutMs: number): Promise<any> {
+  run(request: { action: string; phase: "execute" | "continue"; event: unknown; canRedirect: boolean; transactionMetadata?: boolean }, cache: Array<[string, unknown]>, timeoutMs: number): Promise<any> {
     const id = nextMessage++;
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
@@ -162,6 +162,8 @@ export interface RuntimeOptions {
   settings?: unknown;
   /** Provision confirmation: its application and Form, and the confirmation Action after the linking one. */
   confirmation?: boolean;
+  /** Actions Transaction Metadata (Early Access) switched off: setMetadata does nothing, event.transaction has no metadata. */
+  transactionMetadata?: boolean;
   /** The environment's custom domain (deployed in the confirmation settings, a callback of the confirmation application). */
   customDomain?: string;
 }
@@ -180,6 +182,8 @@ export class PostLoginRuntime {
   cache = new Map<string, unknown>();
   readonly secrets: Record<string, string>;
   readonly settings: unknown;
+  /** Actions Transaction Metadata is on (Early Access: a tenant may not have it). */
+  readonly transactionMetadata: boolean;
   /** Outcomes of the sign-ins at /authorize (the confirmation's nested logins), in order. */
   readonly nested: LoginOutcome[] = [];
 
@@ -187,6 +191,7 @@ export class PostLoginRuntime {
     private readonly tenant: ManagementApiEmulator,
     options: RuntimeOptions = {},
   ) {
+    this.transactionMetadata = options.transactionMetadata ?? true;
     const clientId = options.clientId ?? "linking-client";
     const clientSecret = options.clientSecret ?? `secret-${Math.random().toString(36).slice(2)}-${Date.now()}`;
     if (!tenant.clients.has(clientId)) tenant.addClient({ clientId, clientSecret, scopes: ["read:users", "update:users"] });
@@ -295,11 +300,11 @@ export class PostLoginRuntime {
       const event = this.eventFor(this.tenant.user(user.user_id) ?? user, protocol, {
         client: { client_id: options.clientId ?? "app-client" },
         request: options.request ?? { ip: browser.ip, user_agent: browser.userAgent, hostname: options.hostname ?? this.tenant.domain },
-        transaction: { id: tx.id, protocol, prompt: options.prompt, metadata: { ...tx.metadata } },
+        transaction: { id: tx.id, protocol, prompt: options.prompt, ...(this.transactionMetadata ? { metadata: { ...tx.metadata } } : {}) },
         ...resume,
       }, identity);
       steps.push({ action: action.name, phase });
-      const result = await container.run({ action: action.name, phase, event, canRedirect }, [...this.cache], ACTION_TIMEOUT_MS);
+      const result = await container.run({ action: action.name, phase, event, canRedirect, transactionMetadata: this.transactionMetadata }, [...this.cache], ACTION_TIMEOUT_MS);
       logs.push(...(result.logs as string[]));
       actionMs += Number(result.ms ?? 0);
       if (!result.timedOut) this.cache = new Map(result.cache);
@@ -307,7 +312,11 @@ export class PostLoginRuntime {
       if (result.error) return outcome({ status: "failed", failure: `uncaught error: ${result.error}` });
       const own = result.commands as Command[];
       commands.push(...own);
-      for (const c of own) if (c.type === "transactionMetadata") tx.metadata[c.key!] = c.value;
+      for (const c of own) {
+        if (c.type !== "transactionMetadata") continue;
+        if (c.value === null) delete tx.metadata[c.key!];
+        else tx.metadata[c.key!] = c.value;
+      }
       if (own.some((c) => c.type === "deny")) break; // no later Action runs
       const render = own.find((c) => c.type === "render");
       const redirect = own.find((c) => c.type === "redirect");
