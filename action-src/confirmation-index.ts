@@ -9,7 +9,7 @@ import { emailDigest, MARKER_KEY, markerFor, precheck } from "./decide";
 import { linkingPass } from "./linking";
 import { snoozeMs } from "./policy";
 import { logDecision } from "./log";
-import { exchangeCode, OidcError, signingKeys } from "./oidc";
+import { exchangeCode, OidcError, PROOF_BUDGET_MS, signingKeys } from "./oidc";
 import { confirmationHosts, loadSettings, type ActionSettings } from "./settings";
 
 /** Skips that only say "already looked at": they do not stop a confirmation in progress. */
@@ -142,13 +142,14 @@ export async function onContinuePostLogin(event: PostLoginEvent, api: PostLoginA
   if (!host) return snooze("confirm.bad_token", "host");
   const query = event.request?.query ?? {};
   if (typeof query.code !== "string" || query.error !== undefined) return snooze("confirm.cancelled");
+  const proofDeadline = started + PROOF_BUDGET_MS;
   try {
     const idToken = await exchangeCode(host, {
       clientId: settings.confirmation.clientId,
       code: query.code,
       verifier: pkceVerifier(key, ticket.tx, ticket.current),
       redirectUri: `https://${host}/continue`,
-    });
+    }, proofDeadline);
     const expect = {
       issuer: `https://${host}/`,
       audience: settings.confirmation.clientId,
@@ -157,11 +158,11 @@ export async function onContinuePostLogin(event: PostLoginEvent, api: PostLoginA
       now: Math.floor(Date.now() / 1000),
     };
     try {
-      verifyIdToken(idToken, await signingKeys(host, started), expect);
+      verifyIdToken(idToken, await signingKeys(host, started, proofDeadline), expect);
     } catch (err) {
       // Keys rotate: one fresh copy before calling a token unsigned.
       if (!(err instanceof TokenError && err.problem === "unknown_key")) throw err;
-      verifyIdToken(idToken, await signingKeys(host, started, true), expect);
+      verifyIdToken(idToken, await signingKeys(host, started, proofDeadline, true), expect);
     }
   } catch (err) {
     const code = err instanceof TokenError ? `token.${err.problem}` : err instanceof OidcError ? err.code : "unexpected";
@@ -169,7 +170,8 @@ export async function onContinuePostLogin(event: PostLoginEvent, api: PostLoginA
     return snooze(code === "token.issuer" ? "confirm.bad_token" : "confirm.failed", code);
   }
   // Proven: the person signed in to the existing account just now. Link as the silent path does.
-  const line = await linkingPass(event, api, settings, { email, digest, started, confirmed: ticket.target });
+  // The link gets the Management API's whole budget from here, not what the proof left of it.
+  const line = await linkingPass(event, api, settings, { email, digest, started: Date.now(), confirmed: ticket.target });
   line.confirmed = true;
   logDecision(line);
 }

@@ -68,6 +68,8 @@ export class AuthorizationServer {
   tamper: TokenTamper | undefined;
   /** Runs the tenant's post-login Actions for a sign-in at /authorize (as Auth0 does before issuing a code). */
   postLogin: NestedPostLogin | undefined;
+  /** Answer delays (ms) of the code exchange and the JWKS: a slow tenant. */
+  slow: { token?: number; jwks?: number } = {};
   /** When set, Auth0 does not hand the /authorize query to the sign-in's Actions (event.request.query is empty). */
   hideQueryFromActions = false;
   private readonly signing = { ...keyPair(), kid: `kid-${randomBytes(4).toString("hex")}` };
@@ -90,9 +92,11 @@ export class AuthorizationServer {
     this.onAuthorize = undefined;
     this.postLogin = undefined;
     this.hideQueryFromActions = false;
+    this.slow = {};
   }
 
-  jwks(): Reply {
+  async jwks(): Promise<Reply> {
+    if (this.slow.jwks) await new Promise((resolve) => setTimeout(resolve, this.slow.jwks));
     return { status: 200, body: { keys: [{ ...this.signing.publicJwk, kid: this.signing.kid, use: "sig", alg: "RS256" }] } };
   }
 
@@ -145,7 +149,8 @@ export class AuthorizationServer {
   }
 
   /** POST /oauth/token, grant_type=authorization_code (public client: PKCE instead of a secret). */
-  exchange(params: Record<string, string>): Reply {
+  async exchange(params: Record<string, string>): Promise<Reply> {
+    if (this.slow.token) await new Promise((resolve) => setTimeout(resolve, this.slow.token));
     const fail = (error: string, description: string): Reply => ({ status: error === "invalid_client" ? 401 : 403, body: { error, error_description: description } });
     const issued = this.codes.get(params.code ?? "");
     if (!issued) return fail("invalid_grant", "Invalid authorization code");

@@ -325,7 +325,7 @@ export class ManagementApiEmulator {
       // The authorization server's pages (confirmation): not Management API calls, no rate limit.
       // The browser: the emulation's clients all connect from 127.0.0.1, so they name their address.
       const browser = { ip: String(req.headers["x-forwarded-for"] ?? req.socket.remoteAddress ?? ""), userAgent: String(req.headers["user-agent"] ?? "") };
-      const page = url.pathname === "/authorize" && req.method === "GET" ? await this.oauth.authorize(url, browser) : url.pathname === "/.well-known/jwks.json" ? this.oauth.jwks() : undefined;
+      const page = url.pathname === "/authorize" && req.method === "GET" ? await this.oauth.authorize(url, browser) : url.pathname === "/.well-known/jwks.json" ? await this.oauth.jwks() : undefined;
       if (page) {
         record.status = page.status;
         res.writeHead(page.status, { "content-type": "application/json", ...(page.headers ?? {}) });
