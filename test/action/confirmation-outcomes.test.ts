@@ -62,3 +62,36 @@ describe("an account made ineligible while its owner signs in", () => {
     expect(marker.until - Date.now()).toBeGreaterThan(47 * 3_600_000);
   });
 });
+
+describe("MFA after confirmation", () => {
+  test("a confirmed link that switches into a primary with enrolled factors requires them, as the silent path does", async () => {
+    await setUp();
+    tenant.createUser(github({ multifactor: ["guardian"] }));
+    tenant.createUser(database());
+    const confirmed = await runtime.login("auth0|db01", { form: "link" });
+    expect(confirmed).toMatchObject({ status: "success", sub: "github|1001" });
+    const resumed = confirmed.commands.slice(confirmed.commands.findIndex((c) => c.type === "redirect"));
+    expect(resumed.filter((c) => c.type === "setPrimaryUser" || c.type === "multifactor")).toEqual([
+      { type: "setPrimaryUser", id: "github|1001" },
+      { type: "multifactor", provider: "any", options: { allowRememberBrowser: false } },
+    ]);
+
+    // The silent path, for the same accounts, asks for exactly the same.
+    await tearDown();
+    ({ tenant, runtime } = await start({ connections: { github: "trusted", "Username-Password-Authentication": "trusted" } }, { confirmation: true }));
+    tenant.createUser(github({ multifactor: ["guardian"] }));
+    tenant.createUser(database());
+    const silent = await runtime.login("auth0|db01");
+    expect(silent).toMatchObject({ status: "success", sub: "github|1001" });
+    expect(silent.commands.filter((c) => c.type === "setPrimaryUser" || c.type === "multifactor")).toEqual(resumed.filter((c) => c.type === "setPrimaryUser" || c.type === "multifactor"));
+  });
+
+  test("a confirmed link into a primary without factors asks for none", async () => {
+    await setUp();
+    tenant.createUser(github());
+    tenant.createUser(database());
+    const confirmed = await runtime.login("auth0|db01", { form: "link" });
+    expect(confirmed).toMatchObject({ status: "success", sub: "github|1001" });
+    expect(confirmed.commands.some((c) => c.type === "multifactor")).toBe(false);
+  });
+});
