@@ -207,6 +207,30 @@ export function signInMethod(provider: string | undefined): string {
   return (provider && SOCIAL[provider]) || "your organization's single sign-on";
 }
 
+/**
+ * Whether `prompt=login` and `max_age=0` can make the existing account's identity provider ask
+ * for its credentials again, by the provider of its root identity (the user_id prefix). They bind
+ * Auth0; an upstream provider only sees them where the connection forwards them ("Pass Parameters
+ * to Identity Providers": options.upstream_params, dynamic values aliased from the /authorize
+ * `prompt` and `max_age`; not for SAML or WS-Fed). So:
+ * - "auth0": Auth0 itself asks (database, passwordless, AD/LDAP): forced;
+ * - "upstream_params": an OAuth2/OIDC enterprise or Microsoft provider that honours prompt=login
+ *   and max_age: forced once the operator sets the connection's upstream_params (docs/trust-and-security.md);
+ * - "unforced": no parameter makes it re-authenticate (GitHub, Google's prompt has no "login",
+ *   Apple, Facebook's auth_type is not aliasable, SAML, WS-Fed, ...): an existing session there
+ *   (a shared computer) may sign the person in without a password.
+ */
+export type UpstreamFreshness = "auth0" | "upstream_params" | "unforced";
+
+const AUTH0_ASKS = new Set(["auth0", "email", "sms", "ad", "auth0-adldap"]);
+const FORWARDS_PROMPT = new Set(["oidc", "okta", "waad", "windowslive", "pingfederate"]);
+
+export function upstreamFreshness(targetUserId: string): UpstreamFreshness {
+  const provider = targetUserId.slice(0, Math.max(0, targetUserId.indexOf("|")));
+  if (AUTH0_ASKS.has(provider)) return "auth0";
+  return FORWARDS_PROMPT.has(provider) ? "upstream_params" : "unforced";
+}
+
 export type TokenProblem =
   | "malformed"
   | "algorithm"

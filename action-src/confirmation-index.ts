@@ -4,7 +4,7 @@
 // ID token and link exactly as the silent path does.
 // Source: action-src/ in the account-linking repository (bundled with esbuild).
 import type { PostLoginApi, PostLoginEvent } from "./auth0-types";
-import { authorizeQuery, checkNonce, nestedSignInProblem, openTicket, pkceVerifier, TICKET_METADATA_KEY, TokenError, verifyIdToken, type Browser, type Ticket } from "./confirm";
+import { authorizeQuery, checkNonce, upstreamFreshness, nestedSignInProblem, openTicket, pkceVerifier, TICKET_METADATA_KEY, TokenError, verifyIdToken, type Browser, type Ticket } from "./confirm";
 import { emailDigest, MARKER_KEY, markerFor, precheck } from "./decide";
 import { linkingPass } from "./linking";
 import { snoozeMs } from "./policy";
@@ -111,7 +111,8 @@ export async function onExecutePostLogin(event: PostLoginEvent, api: PostLoginAp
     now: Date.now(),
   });
   api.redirect.sendUserTo(`https://${ctx.host}/authorize`, { query });
-  logDecision({ reason: "confirm.redirected", user: event.user.user_id, primary: ctx.ticket.target });
+  // Which confirmations could rest on an existing session at the other provider (see upstreamFreshness).
+  logDecision({ reason: "confirm.redirected", user: event.user.user_id, primary: ctx.ticket.target, upstream: upstreamFreshness(ctx.ticket.target) });
 }
 
 export async function onContinuePostLogin(event: PostLoginEvent, api: PostLoginApi): Promise<void> {
