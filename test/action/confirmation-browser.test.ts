@@ -4,6 +4,7 @@
 // in to their own account in their own browser. Auth0 documents only the `state` as what resumes
 // the paused login, so the emulation resumes it in whichever browser presents it.
 import { database, github, setUp as start, tearDown } from "../support/linking-fixtures";
+import { cleanEnv, runScript } from "../support/run-script";
 import type { ManagementApiEmulator } from "../support/management-api";
 import { DEFAULT_BROWSER, type PostLoginRuntime } from "../support/post-login-runtime";
 
@@ -67,3 +68,11 @@ describe("a nested sign-in completed in another browser", () => {
     expect(tenant.user("github|1001")!.identities).toHaveLength(1);
   });
 });
+
+test("npm run simulate -- confirm-phishing shows the handed-on sign-in denied and nothing linked", async () => {
+  const result = await runScript("simulate", ["confirm-phishing"], cleanEnv());
+  expect(result.code).toBe(0);
+  expect(result.stdout).toContain("confirmation.execute → authorize github: access_denied");
+  expect(result.stdout).toContain("outcome:   success (sub = auth0|attacker)");
+  expect(result.stdout).toContain("github|1001  identities: [github|1001]");
+}, 60_000);
