@@ -5,6 +5,8 @@
 import { database, github, setUp as start, tearDown } from "../support/linking-fixtures";
 import { ManagementApiEmulator } from "../support/management-api";
 import { CONFIRMATION_CLIENT_ID } from "../support/post-login-runtime";
+import { confirmationHosts, readSettings, SettingsError } from "../../action-src/settings";
+import { resolvePolicy, serializePolicy } from "../../action-src/policy";
 
 let evil: ManagementApiEmulator | undefined;
 
@@ -69,4 +71,14 @@ describe("the confirmation's hosts and issuers are fixed in the settings", () =>
     expect(redirect.url).toBe("https://login.example.com/authorize");
     expect(redirect.query).toMatchObject({ redirect_uri: "https://login.example.com/continue" });
   });
+});
+
+test("the settings accept a host name as the custom domain and nothing else", () => {
+  const base = { domain: "Acme.eu.auth0.com", audience: "https://acme.eu.auth0.com/api/v2/", clientId: "c", policy: JSON.parse(serializePolicy(resolvePolicy({}))) as unknown };
+  const read = (customDomain: unknown) => readSettings({ CLIENT_SECRET: "s" }, { ...base, confirmation: { clientId: "cc", formId: "f", customDomain } });
+  expect(confirmationHosts(read("Login.Example.com"))).toEqual(["acme.eu.auth0.com", "login.example.com"]);
+  expect(confirmationHosts(readSettings({ CLIENT_SECRET: "s" }, { ...base, confirmation: { clientId: "cc", formId: "f" } }))).toEqual(["acme.eu.auth0.com"]);
+  for (const bad of ["https://login.example.com", "login.example.com/continue", "evil@login.example.com", "", 42, null]) {
+    expect(() => read(bad)).toThrow(SettingsError);
+  }
 });
