@@ -78,6 +78,8 @@ function loginHost(event: PostLoginEvent, settings: ActionSettings): string | un
  *   /continue the ID token's nonce must name this transaction, this user, the account asked for
  *   and the browser now at /continue (token.other_browser), and its auth_time must not be older
  *   than the redirect. PKCE and the single-use code bind the code to this transaction's verifier.
+ *   Not covered where (1) cannot run: a code carried back by hand from the victim's browser to the
+ *   attacker's, which then presents it at /continue as the browser that was redirected.
  * - Cost: a person whose address changes between the redirect and the return (a phone moving
  *   from Wi-Fi to mobile data) fails the check: nothing linked, snoozed, asked again later.
  */
