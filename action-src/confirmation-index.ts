@@ -134,14 +134,12 @@ export async function onContinuePostLogin(event: PostLoginEvent, api: PostLoginA
     settings.policy,
     { now: started, digest: () => digest },
   );
-  if (!recheck.proceed && !MARKER_SKIPS.has(recheck.reason)) {
-    logDecision({ reason: "confirm.failed", email: digest, user: event.user.user_id, error: recheck.reason });
-    return;
-  }
   const snooze = (reason: string, error?: string) => {
     api.user.setAppMetadata(MARKER_KEY, markerFor(digest, "snoozed", started + snoozeMs(settings.policy)));
     logDecision({ reason, email: digest, user: event.user.user_id, primary: ticket.target, ...(error ? { error } : {}) });
   };
+  // Ineligible now: snoozed like every other failed confirmation, never decided.
+  if (!recheck.proceed && !MARKER_SKIPS.has(recheck.reason)) return snooze("confirm.failed", recheck.reason);
   if (!host) return snooze("confirm.bad_token", "host");
   const query = event.request?.query ?? {};
   if (typeof query.code !== "string" || query.error !== undefined) return snooze("confirm.cancelled");

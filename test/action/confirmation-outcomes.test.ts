@@ -44,6 +44,17 @@ describe("never a prompt that cannot end in a link", () => {
 });
 
 describe("an account made ineligible while its owner signs in", () => {
+  test("the account logging in made protected meanwhile: nothing linked, snoozed", async () => {
+    await setUp({ protectedAppMetadataKeys: ["roles"], confirmSnoozeHours: 48 });
+    tenant.createUser(github());
+    tenant.createUser(database());
+    tenant.oauth.onAuthorize = () => void (tenant.users.get("auth0|db01")!.app_metadata.roles = ["admin"]);
+    const outcome = await runtime.login("auth0|db01", { form: "link" });
+    expect(outcome.decisions.at(-1)).toMatchObject({ linking: "confirm.failed", error: "skip.protected" });
+    expect(tenant.user("github|1001")!.identities).toHaveLength(1);
+    expect(tenant.user("auth0|db01")!.app_metadata[MARKER_KEY]).toMatchObject({ state: "snoozed" });
+  });
+
   test.each([
     ["made protected", (user: { app_metadata: Record<string, unknown> }) => void (user.app_metadata.roles = ["admin"])],
     ["unverified", (user: { email_verified?: unknown }) => void (user.email_verified = false)],
