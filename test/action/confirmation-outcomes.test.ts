@@ -1,7 +1,8 @@
 // What a confirmation can end in (issue 20): never a prompt whose proof could not link, an account
 // made ineligible during the sign-in snoozes the person instead of deciding for good, and a
 // confirmed switch into a primary with factors requires them, as the silent path does.
-import { MARKER_KEY } from "../../action-src/decide";
+import { decideLinks, MARKER_KEY, type Account } from "../../action-src/decide";
+import { resolvePolicy } from "../../action-src/policy";
 import { database, github, setUp as start, tearDown } from "../support/linking-fixtures";
 import type { ManagementApiEmulator } from "../support/management-api";
 import type { PostLoginRuntime } from "../support/post-login-runtime";
@@ -40,6 +41,30 @@ describe("never a prompt that cannot end in a link", () => {
     const outcome = await runtime.login("auth0|db01", { form: "link" });
     expect(outcome).toMatchObject({ status: "success", sub: "github|1001" });
     expect(outcome.decisions.map((d) => d.linking)).toEqual(["confirm.prompted", "confirm.accepted", "confirm.redirected", "link.done"]);
+  });
+});
+
+describe("reachability in the decision itself (pure)", () => {
+  const account = (user_id: string, connection: string, extra: Partial<Account> = {}): Account =>
+    ({ user_id, email: "ada@example.com", email_verified: true, identities: [{ connection, provider: user_id.split("|")[0], user_id: user_id.split("|")[1] }], ...extra }) as Account;
+  const policy = resolvePolicy({ connections: { github: "trusted" }, carriedAppMetadataKeys: ["plan"] });
+
+  test("a carried key that would conflict once confirmed: no target (nobody asked), the plan still says confirm", () => {
+    const current = account("auth0|db01", "db", { app_metadata: { plan: "free" } });
+    const target = account("github|1001", "github", { app_metadata: { plan: "pro" } });
+    expect(decideLinks(current, [target], policy, { confirmed: "github|1001" })).toMatchObject({ kind: "none", reason: "refuse.metadata_conflict" });
+    const plan = decideLinks(current, [target], policy);
+    expect(plan).toMatchObject({ kind: "confirm", reason: "confirm.required" });
+    expect(plan.kind === "confirm" && plan.target).toBeUndefined();
+  });
+
+  test("of two trusted accounts, the one whose proof would link is the one asked for", () => {
+    const current = account("auth0|db01", "db", { app_metadata: { plan: "free" } });
+    const conflicting = account("github|1001", "github", { app_metadata: { plan: "pro" }, created_at: "2020-01-01T00:00:00.000Z" });
+    const fine = account("github|2002", "github", { created_at: "2021-01-01T00:00:00.000Z" });
+    const plan = decideLinks(current, [conflicting, fine], policy);
+    expect(plan).toMatchObject({ kind: "confirm" });
+    expect(plan.kind === "confirm" && plan.target?.user_id).not.toBe("github|1001");
   });
 });
 
