@@ -7,7 +7,7 @@ export interface PostLoginEvent {
   connection?: { id?: string; name?: string; strategy?: string };
   client?: { client_id?: string };
   transaction?: { id?: string; protocol?: string; prompt?: string[]; metadata?: Record<string, unknown> };
-  request?: { hostname?: string; query?: Record<string, unknown> };
+  request?: { hostname?: string; ip?: string; user_agent?: string; query?: Record<string, unknown> };
   /** After a Form rendered by this Action: its id and submitted fields (onContinuePostLogin). */
   prompt?: { id?: string; fields?: Record<string, unknown> };
   tenant?: { id?: string };
@@ -33,5 +33,6 @@ export interface PostLoginApi {
   cache: ActionCache;
   prompt?: { render(formId: string, options?: { vars?: Record<string, unknown>; fields?: Record<string, unknown> }): unknown };
   redirect?: { canRedirect(): boolean; sendUserTo(url: string, options?: { query?: Record<string, string> }): unknown };
-  transaction?: { setMetadata(key: string, value: string | number | boolean): unknown };
+  /** null removes the key (customize/actions/transaction-metadata). */
+  transaction?: { setMetadata(key: string, value: string | number | boolean | null): unknown };
 }

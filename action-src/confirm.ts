@@ -18,6 +18,29 @@
 //   verifier and nonce depend on it; if it changed, the exchange fails and nothing is linked).
 import { createCipheriv, createDecipheriv, createHash, createHmac, createPublicKey, randomBytes, timingSafeEqual, verify, type JsonWebKey } from "crypto";
 
+const PROBE_KEY = "account_linking_probe";
+
+/**
+ * Whether Actions Transaction Metadata works in this tenant. It is Early Access
+ * (customize/actions/transaction-metadata); without it the Form's answer never reaches the
+ * confirmation Action. Auth0 documents that a value set is readable at once in
+ * event.transaction.metadata, so set a probe, read it back, remove it (null removes).
+ */
+export function transactionMetadataWorks(
+  event: { transaction?: { metadata?: Record<string, unknown> } },
+  api: { transaction?: { setMetadata(key: string, value: string | number | boolean | null): unknown } },
+): boolean {
+  if (typeof api.transaction?.setMetadata !== "function") return false;
+  try {
+    api.transaction.setMetadata(PROBE_KEY, true);
+    const works = event.transaction?.metadata?.[PROBE_KEY] === true;
+    if (works) api.transaction.setMetadata(PROBE_KEY, null);
+    return works;
+  } catch {
+    return false;
+  }
+}
+
 /** Key under which the linking Action hands the accepted ticket to the confirmation Action. */
 export const TICKET_METADATA_KEY = "account_linking_ticket";
 /** The Form's fields (see the stack's confirmation form). */
@@ -95,13 +118,61 @@ export function pkceChallenge(verifier: string): string {
   return createHash("sha256").update(verifier).digest("base64url");
 }
 
-/** The nonce binds the ID token to this transaction, this user and the account asked for. */
-export function nonceFor(key: Buffer, tx: string, current: string, target: string): string {
-  return mac(key, `nonce.${tx}.${current}.${target}`);
+/** The browser a request came from, as the Action sees it (event.request.ip and user_agent). */
+export interface Browser {
+  ip?: string;
+  userAgent?: string;
+}
+
+/**
+ * A keyed tag of the browser: the same browser gives the same tag, another one (another address
+ * or user agent) a different tag, and nobody without the key can make the tag of a browser.
+ */
+export function browserTag(key: Buffer, browser: Browser): string {
+  return mac(key, `browser.${browser.ip ?? ""}.${browser.userAgent ?? ""}`).slice(0, 22);
+}
+
+/**
+ * The nonce binds the ID token to this transaction, this user, the account asked for, the time of
+ * the redirect and the browser that was redirected: `<issued s>.<browser tag>.<mac>`. The browser
+ * tag is readable on its own, so the nested sign-in itself can be refused in another browser.
+ */
+export function nonceFor(key: Buffer, ticket: Pick<Ticket, "tx" | "current" | "target">, issuedAt: number, tag: string): string {
+  return `${issuedAt}.${tag}.${mac(key, `nonce.${ticket.tx}.${ticket.current}.${ticket.target}.${issuedAt}.${tag}`)}`;
+}
+
+/** The parts of a nonce of ours, or undefined. */
+export function readNonce(value: unknown): { issuedAt: number; tag: string } | undefined {
+  if (typeof value !== "string" || value.length > 200) return undefined;
+  const parts = value.split(".");
+  if (parts.length !== 3 || !/^\d{1,12}$/.test(parts[0]) || !/^[\w-]{22}$/.test(parts[1])) return undefined;
+  return { issuedAt: Number(parts[0]), tag: parts[1] };
+}
+
+/**
+ * The nonce an ID token came back with, checked against this transaction and the browser now
+ * at /continue: "nonce" when it is not ours for this ticket, "other_browser" when it is but
+ * another browser was redirected.
+ */
+export function checkNonce(claimed: string, key: Buffer, ticket: Ticket, browser: Browser): { problem: TokenProblem } | { issuedAt: number } {
+  const parsed = readNonce(claimed);
+  if (!parsed || !sameText(claimed, nonceFor(key, ticket, parsed.issuedAt, parsed.tag))) return { problem: "nonce" };
+  if (!sameText(parsed.tag, browserTag(key, browser))) return { problem: "other_browser" };
+  return { issuedAt: parsed.issuedAt };
+}
+
+/**
+ * For the nested sign-in itself (a login to the confirmation application): "other_browser" when
+ * its /authorize carries a nonce of ours made for another browser (the URL was handed on).
+ */
+export function nestedSignInProblem(query: Record<string, unknown> | undefined, key: Buffer, browser: Browser): "other_browser" | undefined {
+  const parsed = readNonce(query?.nonce);
+  if (!parsed) return undefined;
+  return sameText(parsed.tag, browserTag(key, browser)) ? undefined : "other_browser";
 }
 
 /** The query of the confirmation's /authorize request (Auth0 appends `state` itself). */
-export function authorizeQuery(options: { clientId: string; host: string; ticket: Ticket; key: Buffer; loginHint?: string }): Record<string, string> {
+export function authorizeQuery(options: { clientId: string; host: string; ticket: Ticket; key: Buffer; loginHint?: string; browser: Browser; now: number }): Record<string, string> {
   const { ticket, key } = options;
   const query: Record<string, string> = {
     client_id: options.clientId,
@@ -111,7 +182,7 @@ export function authorizeQuery(options: { clientId: string; host: string; ticket
     connection: ticket.connection,
     prompt: "login",
     max_age: "0",
-    nonce: nonceFor(key, ticket.tx, ticket.current, ticket.target),
+    nonce: nonceFor(key, ticket, Math.floor(options.now / 1000), browserTag(key, options.browser)),
     code_challenge: pkceChallenge(pkceVerifier(key, ticket.tx, ticket.current)),
     code_challenge_method: "S256",
   };
@@ -136,6 +207,30 @@ export function signInMethod(provider: string | undefined): string {
   return (provider && SOCIAL[provider]) || "your organization's single sign-on";
 }
 
+/**
+ * Whether `prompt=login` and `max_age=0` can make the existing account's identity provider ask
+ * for its credentials again, by the provider of its root identity (the user_id prefix). They bind
+ * Auth0; an upstream provider only sees them where the connection forwards them ("Pass Parameters
+ * to Identity Providers": options.upstream_params, dynamic values aliased from the /authorize
+ * `prompt` and `max_age`; not for SAML or WS-Fed). So:
+ * - "auth0": Auth0 itself asks (database, passwordless, AD/LDAP): forced;
+ * - "upstream_params": an OAuth2/OIDC enterprise or Microsoft provider that honours prompt=login
+ *   and max_age: forced once the operator sets the connection's upstream_params (docs/trust-and-security.md);
+ * - "unforced": no parameter makes it re-authenticate (GitHub, Google's prompt has no "login",
+ *   Apple, Facebook's auth_type is not aliasable, SAML, WS-Fed, ...): an existing session there
+ *   (a shared computer) may sign the person in without a password.
+ */
+export type UpstreamFreshness = "auth0" | "upstream_params" | "unforced";
+
+const AUTH0_ASKS = new Set(["auth0", "email", "sms", "ad", "auth0-adldap"]);
+const FORWARDS_PROMPT = new Set(["oidc", "okta", "waad", "windowslive", "pingfederate"]);
+
+export function upstreamFreshness(targetUserId: string): UpstreamFreshness {
+  const provider = targetUserId.slice(0, Math.max(0, targetUserId.indexOf("|")));
+  if (AUTH0_ASKS.has(provider)) return "auth0";
+  return FORWARDS_PROMPT.has(provider) ? "upstream_params" : "unforced";
+}
+
 export type TokenProblem =
   | "malformed"
   | "algorithm"
@@ -146,6 +241,7 @@ export type TokenProblem =
   | "expired"
   | "issued_in_future"
   | "nonce"
+  | "other_browser"
   | "stale_auth"
   | "subject";
 
@@ -159,7 +255,8 @@ export class TokenError extends Error {
 export interface IdTokenExpectations {
   issuer: string;
   audience: string;
-  nonce: string;
+  /** Checks the token's nonce; on success, the time (epoch s) of the redirect it was made for. */
+  nonce: (claimed: string) => { problem: TokenProblem } | { issuedAt: number };
   subject: string;
   /** Epoch seconds. */
   now: number;
@@ -188,8 +285,12 @@ export function verifyIdToken(token: string, jwks: { keys?: JsonWebKey[] }, expe
   if (!audiences.includes(expect.audience) || (audiences.length > 1 && claims.azp !== expect.audience)) throw new TokenError("audience");
   if (typeof claims.exp !== "number" || claims.exp <= expect.now) throw new TokenError("expired");
   if (typeof claims.iat !== "number" || claims.iat > expect.now + SKEW_SECONDS) throw new TokenError("issued_in_future");
-  if (typeof claims.nonce !== "string" || !sameText(claims.nonce, expect.nonce)) throw new TokenError("nonce");
-  if (typeof claims.auth_time !== "number" || claims.auth_time < expect.now - FRESH_AUTH_SECONDS || claims.auth_time > expect.now + SKEW_SECONDS) {
+  if (typeof claims.nonce !== "string") throw new TokenError("nonce");
+  const nonce = expect.nonce(claims.nonce);
+  if ("problem" in nonce) throw new TokenError(nonce.problem);
+  // A sign-in from before this redirect (an old session's token) proves nothing about this ticket.
+  const notBefore = Math.max(expect.now - FRESH_AUTH_SECONDS, nonce.issuedAt - SKEW_SECONDS);
+  if (typeof claims.auth_time !== "number" || claims.auth_time < notBefore || claims.auth_time > expect.now + SKEW_SECONDS) {
     throw new TokenError("stale_auth");
   }
   if (claims.sub !== expect.subject) throw new TokenError("subject");

@@ -3,7 +3,7 @@
 // next, does the sign-in). Thin on purpose: read, decide, act, log.
 // Source: action-src/ in the account-linking repository (bundled with esbuild).
 import type { PostLoginApi, PostLoginEvent } from "./auth0-types";
-import { FORM_FIELDS, openTicket, sealTicket, signInMethod, TICKET_METADATA_KEY, TICKET_TTL_MS } from "./confirm";
+import { FORM_FIELDS, openTicket, sealTicket, signInMethod, TICKET_METADATA_KEY, TICKET_TTL_MS, transactionMetadataWorks } from "./confirm";
 import { emailDigest, MARKER_KEY, markerFor, precheck } from "./decide";
 import { linkingPass } from "./linking";
 import { snoozeMs } from "./policy";
@@ -71,9 +71,19 @@ export async function onContinuePostLogin(event: PostLoginEvent, api: PostLoginA
   logDecision({ reason: ticket ? "confirm.declined" : "confirm.bad_ticket", email: digest, user: event.user.user_id });
 }
 
+/** Said once per container: a tenant without transaction metadata would say it on every login. */
+let reportedNoMetadata = false;
+
 /** Only an interactive login that can be paused is asked (never refresh, password grant or prompt=none). */
 function canAsk(event: PostLoginEvent, api: PostLoginApi, settings: ActionSettings): boolean {
-  if (!settings.confirmation || !api.prompt || !api.transaction || !event.transaction?.id) return false;
+  if (!settings.confirmation || !api.prompt || !event.transaction?.id) return false;
   if (event.transaction.prompt?.includes("none")) return false;
-  return api.redirect?.canRedirect() === true;
+  if (api.redirect?.canRedirect() !== true) return false;
+  // A Form whose answer cannot reach the confirmation Action would never complete: not shown.
+  if (!transactionMetadataWorks(event, api)) {
+    if (!reportedNoMetadata) logDecision({ reason: "confirm.unavailable", user: event.user.user_id, error: "transaction_metadata" });
+    reportedNoMetadata = true;
+    return false;
+  }
+  return true;
 }

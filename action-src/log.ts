@@ -18,6 +18,8 @@ export interface DecisionLine {
   reportOnly?: boolean;
   /** The link followed the person's confirmation (sign-in to the other account). */
   confirmed?: boolean;
+  /** Confirmation: whether the other provider can be made to ask for credentials again (confirm.ts, upstreamFreshness). */
+  upstream?: string;
   denied?: boolean;
   error?: string;
   requests?: number;

@@ -13,8 +13,12 @@ export interface ActionSettings {
   clientId: string;
   clientSecret: string;
   policy: LinkingPolicy;
-  /** The confirmation application and Form; absent: pairs that need confirmation are left alone. */
-  confirmation?: { clientId: string; formId: string };
+  /**
+   * The confirmation application and Form; absent: pairs that need confirmation are left alone.
+   * `customDomain`: the tenant's configured custom domain. With `domain` it is the only host the
+   * confirmation's /authorize, code exchange, JWKS and ID token issuer may be (never the request's).
+   */
+  confirmation?: { clientId: string; formId: string; customDomain?: string };
   /** Keys derived from the secret once (see deriveKey). */
   keys: { digest: Buffer; seal: Buffer; confirm: Buffer };
 }
@@ -28,6 +32,17 @@ export class SettingsError extends Error {
 }
 
 const SETTINGS_KEYS = ["domain", "audience", "clientId", "policy", "confirmation"];
+const CONFIRMATION_KEYS = ["clientId", "formId", "customDomain"];
+/** A host name (optionally with a port, as the test emulation uses): no scheme, path or user info. */
+const HOST = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:\d{1,5})?$/i;
+
+/**
+ * The hosts the confirmation may use, fixed at deploy: the tenant's canonical domain and its
+ * configured custom domain. Never taken from event.request.hostname, which the request shapes.
+ */
+export function confirmationHosts(settings: Pick<ActionSettings, "domain" | "confirmation">): string[] {
+  return [settings.domain.toLowerCase(), ...(settings.confirmation?.customDomain ? [settings.confirmation.customDomain] : [])];
+}
 
 /** Reads the prologue and the secret; `prologue` is injectable for tools and tests. */
 export function readSettings(
@@ -50,8 +65,12 @@ export function readSettings(
   let confirmation: ActionSettings["confirmation"];
   if (record.confirmation !== undefined) {
     const c = record.confirmation as Record<string, unknown> | null;
-    if (c === null || typeof c !== "object" || Object.keys(c).some((key) => key !== "clientId" && key !== "formId")) throw new SettingsError("policy");
+    if (c === null || typeof c !== "object" || Object.keys(c).some((key) => !CONFIRMATION_KEYS.includes(key))) throw new SettingsError("policy");
     confirmation = { clientId: text(c.clientId), formId: text(c.formId) };
+    if (c.customDomain !== undefined) {
+      if (typeof c.customDomain !== "string" || !HOST.test(c.customDomain)) throw new SettingsError("policy");
+      confirmation.customDomain = c.customDomain.toLowerCase();
+    }
   }
   const clientSecret = text(secrets.CLIENT_SECRET);
   return {

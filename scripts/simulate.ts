@@ -46,6 +46,20 @@ const scenarios: Record<string, Scenario> = {
     logins: [{ user: "auth0|db01", options: { form: "link" }, says: "signs in as github|2002" }],
     setup: (t) => (t.oauth.nextSignIn = { userId: "github|2002" }),
   },
+  "confirm-phishing": {
+    about: "Phishing attempt: an attacker's database account (confirm) with the victim's address starts a login, chooses \"Sign in to link\" and hands the GitHub sign-in link to the victim, who signs in from their own browser",
+    policy: { connections: { github: "trusted" } },
+    confirmation: true,
+    users: [gh, { ...db, user_id: "auth0|attacker" }],
+    logins: [
+      {
+        user: "auth0|attacker",
+        // The victim's browser completes the nested /authorize (another address and user agent).
+        options: { form: "link", authorizeIn: { ip: "192.0.2.44", userAgent: "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) Safari/605.1.15" } },
+        says: "chooses \"Sign in to link\"; the victim completes the GitHub sign-in in another browser, which the confirmation Action denies (confirm.other_browser)",
+      },
+    ],
+  },
   "report-only": { about: "Report-only mode: would link, changes nothing but its own marker", policy: { ...TRUSTED, reportOnly: true }, users: [gh, db], logins: ["auth0|db01", "auth0|db01"] },
   outage: { about: "Management API down: fail open", policy: TRUSTED, users: [gh, db], logins: ["auth0|db01"], setup: (t) => (t.outage = "down") },
   "outage-fail-closed": { about: "Management API down with failClosed", policy: { ...TRUSTED, failClosed: true }, users: [gh, db], logins: ["auth0|db01"], setup: (t) => (t.outage = "down") },

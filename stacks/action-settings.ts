@@ -16,8 +16,8 @@ export interface LinkingSettings {
   clientId: string;
   /** The object `serializePolicy` emits, parsed. */
   policy: unknown;
-  /** The confirmation application and Form, when the environment has confirmation. */
-  confirmation?: { clientId: string; formId: string };
+  /** The confirmation application and Form, when the environment has confirmation; the custom domain when configured. */
+  confirmation?: { clientId: string; formId: string; customDomain?: string };
 }
 
 /** Terraform expressions (without `${}`) that yield the tenant values at apply. */
@@ -25,7 +25,8 @@ export interface SettingsReferences {
   domain: string;
   audience: string;
   clientId: string;
-  confirmation?: { clientId: string; formId: string };
+  /** `customDomain` is the configured value itself (a literal in the template, not a reference). */
+  confirmation?: { clientId: string; formId: string; customDomain?: string };
 }
 
 export const SETTINGS_VARIABLE = "LINKING_SETTINGS";
@@ -50,8 +51,9 @@ export function terraformJsonString(value: string): string {
   return JSON.stringify(value).replace(/[<>&\u2028\u2029]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, "0")}`);
 }
 
-function prologue(parts: { domain: string; audience: string; clientId: string; policy: string; confirmation?: { clientId: string; formId: string } }): string {
-  const confirmation = parts.confirmation ? `,"confirmation":{"clientId":${parts.confirmation.clientId},"formId":${parts.confirmation.formId}}` : "";
+function prologue(parts: { domain: string; audience: string; clientId: string; policy: string; confirmation?: { clientId: string; formId: string; customDomain?: string } }): string {
+  const c = parts.confirmation;
+  const confirmation = c ? `,"confirmation":{"clientId":${c.clientId},"formId":${c.formId}${c.customDomain ? `,"customDomain":${c.customDomain}` : ""}}` : "";
   return `${PROLOGUE_START}{"domain":${parts.domain},"audience":${parts.audience},"clientId":${parts.clientId},"policy":${parts.policy}${confirmation}};\n`;
 }
 
@@ -65,6 +67,7 @@ export function renderSettingsPrologue(settings: LinkingSettings): string {
     confirmation: settings.confirmation && {
       clientId: terraformJsonString(settings.confirmation.clientId),
       formId: terraformJsonString(settings.confirmation.formId),
+      ...(settings.confirmation.customDomain ? { customDomain: terraformJsonString(settings.confirmation.customDomain) } : {}),
     },
   });
 }
@@ -78,7 +81,12 @@ export function settingsCodeTemplate(bundleCode: string, policy: unknown, refs: 
       audience: inserted(refs.audience),
       clientId: inserted(refs.clientId),
       policy: escapeTemplateLiteral(JSON.stringify(policy)),
-      confirmation: refs.confirmation && { clientId: inserted(refs.confirmation.clientId), formId: inserted(refs.confirmation.formId) },
+      confirmation: refs.confirmation && {
+        clientId: inserted(refs.confirmation.clientId),
+        formId: inserted(refs.confirmation.formId),
+        // A configured value, not a reference: literal template text (a host name has no `${` or `%{`).
+        ...(refs.confirmation.customDomain ? { customDomain: escapeTemplateLiteral(terraformJsonString(refs.confirmation.customDomain)) } : {}),
+      },
     }) + escapeTemplateLiteral(bundleCode)
   );
 }
@@ -89,6 +97,12 @@ function splitPrologue(text: string): { prologue: string; rest: string } | undef
   const end = text.indexOf(";\n");
   if (end < 0) return undefined;
   return { prologue: text.slice(0, end + 2), rest: text.slice(end + 2) };
+}
+
+/** The custom domain written into a prologue (template or rendered), if any. */
+export function customDomainOf(prologueText: string): string | undefined {
+  const found = /"customDomain":("[^"\\]*")/.exec(prologueText);
+  return found ? (JSON.parse(found[1]) as string) : undefined;
 }
 
 /** Splits a template made by settingsCodeTemplate into the prologue template and the bundle's bytes. */

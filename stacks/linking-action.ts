@@ -22,19 +22,27 @@ export interface LinkingActionProps {
   /** Default: the linking Action. The confirmation Action has its own name and fixed address. */
   name?: string;
   logicalId?: string;
-  /** The confirmation application and Form, passed to the Action in its settings. */
-  confirmation?: { client: Client; form: Form };
+  /** The confirmation application and Form, passed to the Action in its settings (with the custom domain, if any). */
+  confirmation?: { client: Client; form: Form; customDomain?: string };
 }
 
 /** The Terraform expressions the settings prologue reads, from the constructs' fixed addresses. */
-export function settingsReferences(tenant: DataAuth0Tenant, application: LinkingApplication, confirmation?: { client: Client; form: Form }): SettingsReferences {
+export function settingsReferences(tenant: DataAuth0Tenant, application: LinkingApplication, confirmation?: { client: Client; form: Form; customDomain?: string }): SettingsReferences {
   const data = `data.${tenant.terraformResourceType}.${tenant.friendlyUniqueId}`;
   const address = (r: { terraformResourceType: string; friendlyUniqueId: string }) => `${r.terraformResourceType}.${r.friendlyUniqueId}`;
   return {
     domain: `${data}.domain`,
     audience: `${data}.management_api_identifier`,
     clientId: `${address(application.client)}.client_id`,
-    ...(confirmation ? { confirmation: { clientId: `${address(confirmation.client)}.client_id`, formId: `${address(confirmation.form)}.id` } } : {}),
+    ...(confirmation
+      ? {
+          confirmation: {
+            clientId: `${address(confirmation.client)}.client_id`,
+            formId: `${address(confirmation.form)}.id`,
+            ...(confirmation.customDomain ? { customDomain: confirmation.customDomain } : {}),
+          },
+        }
+      : {}),
   };
 }
 

@@ -33,11 +33,12 @@ export class TenantStack extends TerraformStack {
     const secretVersion = environment.secretVersion;
     this.application = new LinkingApplication(this, "application", { environment: environment.name, tenant, secret, secretVersion });
     const common = { policy: environment.policy, application: this.application, tenant, secret, secretVersion };
-    let confirm: { client: ConfirmationApplication["client"]; form: ConfirmationForm["form"] } | undefined;
+    let confirm: { client: ConfirmationApplication["client"]; form: ConfirmationForm["form"]; customDomain?: string } | undefined;
     if (environment.confirmation) {
       const application = new ConfirmationApplication(this, "confirmation-application", { environment: environment.name, tenant, customDomain: environment.customDomain });
       const form = new ConfirmationForm(this, "confirmation-form");
-      confirm = { client: application.client, form: form.form };
+      // The custom domain reaches the Actions too: with the tenant's domain, the only hosts the confirmation trusts.
+      confirm = { client: application.client, form: form.form, ...(environment.customDomain ? { customDomain: environment.customDomain } : {}) };
       this.linking = new LinkingAction(this, "linking", { ...common, bundle: bundles.linking, confirmation: confirm });
       // An Action cannot both render a Form and redirect: the sign-in is this second Action's.
       const action = new LinkingAction(this, "confirmation-action", {

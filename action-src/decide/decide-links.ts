@@ -42,6 +42,11 @@ export function decideLinks(current: Account, candidates: Account[], policy: Lin
     if (reason) ignored.push({ user_id: candidate.user_id, reason });
     else eligible.push(candidate);
   }
+  // The person proved control of an account that has since become ineligible (blocked, protected,
+  // unverified, gone): not "nobody to link" for good, only not now (snoozed, looked at again).
+  if (options.confirmed !== undefined && !eligible.some((account) => account.user_id === options.confirmed)) {
+    return { kind: "none", reason: "refuse.confirmed_ineligible", ignored };
+  }
   if (eligible.length === 0) return { kind: "none", reason: "none.no_candidates", ignored };
   // Nobody has this many accounts with one address; linking them would be one login's worth of
   // Management API budget spent on what is more likely an attack or a shared mailbox.
@@ -62,7 +67,13 @@ export function decideLinks(current: Account, candidates: Account[], policy: Lin
     // may be the attacker's). Untrusted accounts are confirmed from their own side instead: when
     // their owner logs in, the trusted account is the one to sign in to.
     const confirmable = awaiting.filter((account) => trusted(rootConnection(account)));
-    const target = confirmable.length > 0 ? choosePrimary(confirmable, policy) : undefined;
+    // Only ask for a proof that would end in a link: decide as if it were given (an untrusted
+    // established account left awaiting, a metadata conflict, ... would make the sign-in useless,
+    // and the person would be asked again after every snooze). The first such account in the
+    // usual order; none: nobody is asked from this side.
+    const leadsToLink = (account: Account) => options.confirmed !== undefined || decideLinks(current, candidates, policy, { ...options, confirmed: account.user_id }).kind === "link";
+    const preferred = confirmable.length > 0 ? choosePrimary(confirmable, policy) : undefined;
+    const target = preferred && leadsToLink(preferred) ? preferred : orderForPrimary(confirmable, policy).find((account) => account !== preferred && leadsToLink(account));
     return {
       kind: "confirm",
       reason: "confirm.required",

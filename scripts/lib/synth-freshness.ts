@@ -46,7 +46,8 @@ export function checkSynthIsCurrent(stack: SynthesizedStack, stackName: string, 
     new CliError(`${stackName}: cdktf.out is older than the configuration (${what} differs from environment "${environment.name}" in stacks/environments.ts). Run "npm run synth" first.`);
   const confirmAction = resources.auth0_action?.linking_confirmation_action as Record<string, unknown> | undefined;
   if (environment.confirmation !== (confirmAction !== undefined && formId !== undefined)) throw stale("confirmation (on or off)");
-  const settingsRefs = { domain, audience, clientId, ...(environment.confirmation ? { confirmation: { clientId: confirmationClientId, formId } } : {}) };
+  const customDomain = environment.customDomain ? { customDomain: environment.customDomain } : {};
+  const settingsRefs = { domain, audience, clientId, ...(environment.confirmation ? { confirmation: { clientId: confirmationClientId, formId, ...customDomain } } : {}) };
   const policy = JSON.parse(serializePolicy(environment.policy));
   if (settingsCodeTemplate(current.bundleCode, policy, settingsRefs) !== code) throw stale("the policy in the synthesized Action's settings");
   if (confirmAction) {

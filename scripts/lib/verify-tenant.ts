@@ -7,7 +7,7 @@
 // value. Reading goes through the auth0 SDK; the comparison is pure so its wording is tested directly.
 import { createHash } from "crypto";
 import type { ManagementClient } from "auth0";
-import { readDeployedCode, renderSettingsPrologue, SETTINGS_VARIABLE, splitCodeTemplate } from "../../stacks/action-settings";
+import { customDomainOf, readDeployedCode, renderSettingsPrologue, SETTINGS_VARIABLE, splitCodeTemplate } from "../../stacks/action-settings";
 import { CliError, type SynthesizedJson } from "./target";
 
 export interface ExpectedAction {
@@ -15,7 +15,7 @@ export interface ExpectedAction {
   /** The synthesized bundle (the code after the settings prologue). */
   bundle: string;
   /** Settings every login gets, but the client ids, which are the live applications'. */
-  settings: { domain: string; audience: string; policy: unknown };
+  settings: { domain: string; audience: string; policy: unknown; customDomain?: string };
   runtime: string;
   dependencies: string[];
   secretNames: string[];
@@ -90,7 +90,7 @@ export function expectedFromSynth(json: SynthesizedJson, tenant: { domain: strin
     return {
       name: String(spec.name),
       bundle: split.bundle,
-      settings: { domain: tenant.domain, audience: tenant.audience, policy },
+      settings: { domain: tenant.domain, audience: tenant.audience, policy, ...(customDomainOf(split.prologueTemplate) ? { customDomain: customDomainOf(split.prologueTemplate) } : {}) },
       runtime: String(spec.runtime),
       dependencies: ((spec.dependencies ?? []) as Array<{ name: string; version: string }>).map((d) => `${d.name}@${d.version}`).sort(),
       secretNames: ((spec.secrets_wo ?? []) as Array<{ name: string }>).map((s) => s.name).sort(),
@@ -139,12 +139,13 @@ function compareCode(
   }
   // The Form's id cannot be read without read:forms: it is taken as deployed (and must be there).
   const deployedForm = (readDeployedCode(code)?.settings.confirmation as { formId?: unknown } | undefined)?.formId;
-  const settings: { domain: string; audience: string; clientId: string; policy: unknown; confirmation?: { clientId: string; formId: string } } = {
+  const customDomain = expectedAction.settings.customDomain ? { customDomain: expectedAction.settings.customDomain } : {};
+  const settings: { domain: string; audience: string; clientId: string; policy: unknown; confirmation?: { clientId: string; formId: string; customDomain?: string } } = {
     domain: expectedAction.settings.domain,
     audience: expectedAction.settings.audience,
     clientId: clients[0].clientId,
     policy: expectedAction.settings.policy,
-    ...(confirmationClients ? { confirmation: { clientId: confirmationClients[0].clientId, formId: typeof deployedForm === "string" && deployedForm ? deployedForm : "(the confirmation Form's id)" } } : {}),
+    ...(confirmationClients ? { confirmation: { clientId: confirmationClients[0].clientId, formId: typeof deployedForm === "string" && deployedForm ? deployedForm : "(the confirmation Form's id)", ...customDomain } } : {}),
   };
   const want = renderSettingsPrologue(settings) + expectedAction.bundle;
   if (code === want) return [{ ok: true, what, detail: [] }];

@@ -120,7 +120,7 @@ describe("partitions", () => {
     const dir = tmp();
     const users = [
       { user_id: "github|1", email: "Ada@example.com", email_verified: true, identities: [{ connection: "github", provider: "github", user_id: "1", profileData: { name: "Ada" } }], user_metadata: { secret: "s" }, app_metadata: { plan: "pro" }, blocked: true, multifactor: ["guardian"] },
-      { user_id: "auth0|2", email: "ada@example.com", email_verified: true },
+      { user_id: "auth0|2", email: "ada@example.com", email_verified: true, identities: [{ connection: "db", provider: "auth0", user_id: "2" }] },
     ];
     const counts = await partitionUsers(from([...users, users[0]].map((u) => JSON.stringify(u))), dir, policy, { buckets: 4 });
     expect(counts).toMatchObject({ users: 3, withoutEmail: 0 });
@@ -136,7 +136,7 @@ describe("partitions", () => {
   });
 
   test("a line that is not a user stops the dry run, naming the line", async () => {
-    const lines = [JSON.stringify({ user_id: "a|1", email: "a@b.c" }), "{not json", JSON.stringify({ email: "x@y.z" })];
+    const lines = [JSON.stringify({ user_id: "a|1", email: "a@b.c", identities: [{ connection: "a", provider: "a", user_id: "1" }] }), "{not json", JSON.stringify({ email: "x@y.z" })];
     await expect(partitionUsers(from(lines), tmp(), policy)).rejects.toThrow("the export's line 2 is not JSON: the download is damaged");
     await expect(partitionUsers(from([lines[0], lines[2]]), tmp(), policy)).rejects.toThrow("the export's line 2 is not a user (no user_id)");
   });

@@ -7,6 +7,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import {
+  customDomainOf,
   escapeTemplateLiteral,
   evaluateCodeTemplate,
   readDeployedCode,
@@ -93,5 +94,26 @@ describe("the Action's settings prologue", () => {
     const escaped = escapeTemplateLiteral(tricky);
     expect(escaped.replace(/\$\$\{|%%\{/g, "")).not.toMatch(/\$\{|%\{/);
     expect(unescapeTemplateLiteral(escaped)).toBe(tricky);
+  });
+});
+
+describe("the custom domain in the confirmation settings", () => {
+  const settings: LinkingSettings = {
+    domain: "acme-dev.eu.auth0.com",
+    audience: "https://acme-dev.eu.auth0.com/api/v2/",
+    clientId: "cl1",
+    policy: { reportOnly: false },
+    confirmation: { clientId: "conf1", formId: "ap_1", customDomain: "login.example.com" },
+  };
+  const refs = { ...VARIABLES, confirmation: { clientId: "var.confirmation_client_id", formId: "var.form_id", customDomain: "login.example.com" } };
+  const template = settingsCodeTemplate("bundle();\n", settings.policy, refs);
+  const values = { "var.domain": settings.domain, "var.audience": settings.audience, "var.client_id": settings.clientId, "var.confirmation_client_id": "conf1", "var.form_id": "ap_1" };
+
+  test("is a literal in the template, evaluates to the rendered prologue, and reads back", () => {
+    expect(splitCodeTemplate(template)!.prologueTemplate).toContain('"customDomain":"login.example.com"');
+    expect(evaluateCodeTemplate(template, values)).toBe(renderSettingsPrologue(settings) + "bundle();\n");
+    expect(customDomainOf(splitCodeTemplate(template)!.prologueTemplate)).toBe("login.example.com");
+    expect(readDeployedCode(renderSettingsPrologue(settings) + "x")!.settings.confirmation).toEqual(settings.confirmation);
+    expect(customDomainOf(renderSettingsPrologue({ ...settings, confirmation: { clientId: "c", formId: "f" } }))).toBeUndefined();
   });
 });

@@ -73,7 +73,8 @@ export function contractProblems(env: ResolvedEnvironment, tf: TerraformJson, js
     "auth0_client.confirmation_client.client_id": SAMPLE_CONFIRMATION.clientId,
     "auth0_form.confirmation_form.id": SAMPLE_CONFIRMATION.formId,
   };
-  const settings = { ...SAMPLE, policy, ...(env.confirmation ? { confirmation: SAMPLE_CONFIRMATION } : {}) };
+  const confirmationSettings = { ...SAMPLE_CONFIRMATION, ...(env.customDomain ? { customDomain: env.customDomain } : {}) };
+  const settings = { ...SAMPLE, policy, ...(env.confirmation ? { confirmation: confirmationSettings } : {}) };
   const codeOf = (name: string, body: Record<string, any>) => {
     try {
       return evaluateCodeTemplate(String(body.code), values);

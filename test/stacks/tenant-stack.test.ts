@@ -156,6 +156,11 @@ describe("per-environment options", () => {
   test("a custom domain's /continue is a callback of the confirmation application", () => {
     const { tf } = synthConfig({ name: "qa", tenant: "qa", customDomain: "Login.Example.com" });
     expect(tf.resource.auth0_client.confirmation_client.callbacks).toEqual(["https://${data.auth0_tenant.tenant.domain}/continue", "https://login.example.com/continue"]);
+    // ...and both Actions know it: with the tenant's domain, the only hosts the confirmation trusts.
+    for (const id of ["linking_action", "linking_confirmation_action"]) {
+      const prologue = splitCodeTemplate(String(tf.resource.auth0_action[id].code))!.prologueTemplate;
+      expect(prologue).toContain('"formId":${jsonencode(auth0_form.confirmation_form.id)},"customDomain":"login.example.com"}');
+    }
   });
 
   test("additive binding appends only the linking Action and does not own the trigger", () => {

@@ -89,10 +89,20 @@ async function runWith(entries, message) {
       sendUserTo: (url, options = {}) => commands.push({ type: "redirect", url, query: options.query }),
     },
     transaction: {
+      // Auth0 (customize/actions/transaction-metadata): string, number or boolean; null removes the
+      // key; the value is visible at once in event.transaction.metadata. Early Access: with the
+      // feature off (message.transactionMetadata === false) the call is accepted and does nothing.
       setMetadata(key, value) {
         if (typeof key !== "string" || key.length > 64) throw new Error("Invalid transaction metadata key");
-        if (!["string", "number", "boolean"].includes(typeof value) || String(value).length > 8192) throw new Error("Invalid transaction metadata value");
+        if (value !== null && (!["string", "number", "boolean"].includes(typeof value) || String(value).length > 8192)) throw new Error("Invalid transaction metadata value");
+        if (message.transactionMetadata === false) return;
         commands.push({ type: "transactionMetadata", key, value });
+        const tx = message.event.transaction;
+        if (tx) {
+          tx.metadata = { ...(tx.metadata || {}) };
+          if (value === null) delete tx.metadata[key];
+          else tx.metadata[key] = value;
+        }
       },
     },
     multifactor: {

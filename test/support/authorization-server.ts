@@ -39,7 +39,18 @@ export interface AuthorizeRecord {
   query: Record<string, string>;
   signedIn?: string;
   code?: string;
+  /** The browser that completed this /authorize. */
+  browser?: EmulatedBrowser;
 }
+
+/** A browser as the emulation tells them apart: its address and user agent. */
+export interface EmulatedBrowser {
+  ip: string;
+  userAgent: string;
+}
+
+/** The post-login pipeline of a sign-in at /authorize (its event.request); its status decides whether a code is issued. */
+export type NestedPostLogin = (userId: string, clientId: string, request: { ip: string; user_agent: string; hostname: string; query: Record<string, string> }) => Promise<{ status: string; failure?: string }>;
 
 type Reply = { status: number; headers?: Record<string, string>; body?: unknown };
 
@@ -55,6 +66,12 @@ export class AuthorizationServer {
   /** Runs when /authorize is reached (for example: the account changes while the person signs in). */
   onAuthorize: (() => void) | undefined;
   tamper: TokenTamper | undefined;
+  /** Runs the tenant's post-login Actions for a sign-in at /authorize (as Auth0 does before issuing a code). */
+  postLogin: NestedPostLogin | undefined;
+  /** Answer delays (ms) of the code exchange and the JWKS: a slow tenant. */
+  slow: { token?: number; jwks?: number } = {};
+  /** When set, Auth0 does not hand the /authorize query to the sign-in's Actions (event.request.query is empty). */
+  hideQueryFromActions = false;
   private readonly signing = { ...keyPair(), kid: `kid-${randomBytes(4).toString("hex")}` };
   private foreign: ReturnType<typeof keyPair> | undefined;
   private readonly codes = new Map<string, IssuedCode>();
@@ -73,16 +90,20 @@ export class AuthorizationServer {
     this.nextSignIn = undefined;
     this.tamper = undefined;
     this.onAuthorize = undefined;
+    this.postLogin = undefined;
+    this.hideQueryFromActions = false;
+    this.slow = {};
   }
 
-  jwks(): Reply {
+  async jwks(): Promise<Reply> {
+    if (this.slow.jwks) await new Promise((resolve) => setTimeout(resolve, this.slow.jwks));
     return { status: 200, body: { keys: [{ ...this.signing.publicJwk, kid: this.signing.kid, use: "sig", alg: "RS256" }] } };
   }
 
   /** GET /authorize: validates the request like Auth0, then "the browser" comes back with a code or an error. */
-  authorize(url: URL): Reply {
+  async authorize(url: URL, browser: EmulatedBrowser = { ip: "127.0.0.1", userAgent: "" }): Promise<Reply> {
     const q = Object.fromEntries(url.searchParams) as Record<string, string>;
-    const record: AuthorizeRecord = { query: q };
+    const record: AuthorizeRecord = { query: q, browser };
     this.authorizations.push(record);
     this.onAuthorize?.();
     const client = this.clients.get(q.client_id ?? "");
@@ -107,6 +128,11 @@ export class AuthorizationServer {
     if (!user) return back({ error: "access_denied", error_description: "No such user" });
     // `connection` restricts the login page to that connection: a person can only sign in there.
     if (q.connection && user.connection !== q.connection) return back({ error: "access_denied", error_description: "Wrong connection" });
+    // The sign-in's own post-login run: an Action may deny it (then no code, an error goes back).
+    if (this.postLogin) {
+      const run = await this.postLogin(choice.userId, client.clientId, { ip: browser.ip, user_agent: browser.userAgent, hostname: this.issuerHost(), query: this.hideQueryFromActions ? {} : q });
+      if (run.status !== "success") return back({ error: "access_denied", error_description: run.failure ?? "denied" });
+    }
     record.signedIn = choice.userId;
     const code = randomBytes(16).toString("hex");
     record.code = code;
@@ -123,7 +149,8 @@ export class AuthorizationServer {
   }
 
   /** POST /oauth/token, grant_type=authorization_code (public client: PKCE instead of a secret). */
-  exchange(params: Record<string, string>): Reply {
+  async exchange(params: Record<string, string>): Promise<Reply> {
+    if (this.slow.token) await new Promise((resolve) => setTimeout(resolve, this.slow.token));
     const fail = (error: string, description: string): Reply => ({ status: error === "invalid_client" ? 401 : 403, body: { error, error_description: description } });
     const issued = this.codes.get(params.code ?? "");
     if (!issued) return fail("invalid_grant", "Invalid authorization code");

@@ -323,7 +323,9 @@ export class ManagementApiEmulator {
       const isToken = url.pathname === "/oauth/token";
       if (url.pathname.startsWith("/exports/")) return this.download(url, res, record);
       // The authorization server's pages (confirmation): not Management API calls, no rate limit.
-      const page = url.pathname === "/authorize" && req.method === "GET" ? this.oauth.authorize(url) : url.pathname === "/.well-known/jwks.json" ? this.oauth.jwks() : undefined;
+      // The browser: the emulation's clients all connect from 127.0.0.1, so they name their address.
+      const browser = { ip: String(req.headers["x-forwarded-for"] ?? req.socket.remoteAddress ?? ""), userAgent: String(req.headers["user-agent"] ?? "") };
+      const page = url.pathname === "/authorize" && req.method === "GET" ? await this.oauth.authorize(url, browser) : url.pathname === "/.well-known/jwks.json" ? await this.oauth.jwks() : undefined;
       if (page) {
         record.status = page.status;
         res.writeHead(page.status, { "content-type": "application/json", ...(page.headers ?? {}) });

@@ -14,6 +14,7 @@ import { resolvePolicy, serializePolicy, type LinkingPolicy } from "../../action
 import { deriveKey } from "../../action-src/settings";
 import { actionBundle, CONFIRMATION_ENTRY } from "../../stacks/action-bundle";
 import { renderSettingsPrologue, SETTINGS_VARIABLE, type LinkingSettings } from "../../stacks/action-settings";
+import type { EmulatedBrowser } from "./authorization-server";
 import type { EmulatedUser, ManagementApiEmulator } from "./management-api";
 import { testCertificate } from "./tls";
 
@@ -83,7 +84,24 @@ export interface LoginOptions {
   tamperState?: boolean;
   /** Replaces the code in the callback (a code captured from another transaction). */
   replaceCode?: string;
+  /** The host name the login reaches the Actions under (event.request.hostname; default the tenant's domain). */
+  hostname?: string;
+  /** The host name the resumed login (/continue) arrives under, when it differs from `hostname`. */
+  resumeHostname?: string;
+  /** End the transaction where an Action redirects (the browser is not followed). */
+  stopAtRedirect?: boolean;
+  /** The browser the person logs in with (event.request.ip and user_agent). */
+  browser?: EmulatedBrowser;
+  /** Another browser completes the nested /authorize (its URL was handed on). */
+  authorizeIn?: EmulatedBrowser;
+  /** Which browser comes back to /continue: the one that completed /authorize (default) or the one that started (the code carried back). */
+  continueIn?: "authorizing" | "starting";
+  /** event.request as given (a sign-in at /authorize, run by the authorization server). */
+  request?: Record<string, unknown>;
 }
+
+/** The person's browser, unless a test names another. */
+export const DEFAULT_BROWSER: EmulatedBrowser = { ip: "198.51.100.7", userAgent: "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0" };
 
 let nextMessage = 1;
 
@@ -115,7 +133,7 @@ export class Container {
     ).then((times) => (this.loadMs = times.reduce((a, b) => a + b, 0)));
   }
 
-  run(request: { action: string; phase: "execute" | "continue"; event: unknown; canRedirect: boolean }, cache: Array<[string, unknown]>, timeoutMs: number): Promise<any> {
+  run(request: { action: string; phase: "execute" | "continue"; event: unknown; canRedirect: boolean; transactionMetadata?: boolean }, cache: Array<[string, unknown]>, timeoutMs: number): Promise<any> {
     const id = nextMessage++;
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
@@ -144,6 +162,10 @@ export interface RuntimeOptions {
   settings?: unknown;
   /** Provision confirmation: its application and Form, and the confirmation Action after the linking one. */
   confirmation?: boolean;
+  /** Actions Transaction Metadata (Early Access) switched off: setMetadata does nothing, event.transaction has no metadata. */
+  transactionMetadata?: boolean;
+  /** The environment's custom domain (deployed in the confirmation settings, a callback of the confirmation application). */
+  customDomain?: string;
 }
 
 export const CONFIRMATION_CLIENT_ID = "confirmation-client";
@@ -160,17 +182,32 @@ export class PostLoginRuntime {
   cache = new Map<string, unknown>();
   readonly secrets: Record<string, string>;
   readonly settings: unknown;
+  /** Actions Transaction Metadata is on (Early Access: a tenant may not have it). */
+  readonly transactionMetadata: boolean;
+  /** Outcomes of the sign-ins at /authorize (the confirmation's nested logins), in order. */
+  readonly nested: LoginOutcome[] = [];
 
   constructor(
     private readonly tenant: ManagementApiEmulator,
     options: RuntimeOptions = {},
   ) {
+    this.transactionMetadata = options.transactionMetadata ?? true;
     const clientId = options.clientId ?? "linking-client";
     const clientSecret = options.clientSecret ?? `secret-${Math.random().toString(36).slice(2)}-${Date.now()}`;
     if (!tenant.clients.has(clientId)) tenant.addClient({ clientId, clientSecret, scopes: ["read:users", "update:users"] });
     this.secrets = { CLIENT_SECRET: tenant.clients.get(clientId)!.clientSecret };
-    const confirmation = options.confirmation ? { clientId: CONFIRMATION_CLIENT_ID, formId: CONFIRMATION_FORM_ID } : undefined;
-    if (confirmation) tenant.oauth.clients.set(CONFIRMATION_CLIENT_ID, { clientId: CONFIRMATION_CLIENT_ID, callbacks: [`https://${tenant.domain}/continue`] });
+    const custom = options.customDomain ? { customDomain: options.customDomain } : {};
+    const confirmation = options.confirmation ? { clientId: CONFIRMATION_CLIENT_ID, formId: CONFIRMATION_FORM_ID, ...custom } : undefined;
+    const callbacks = [`https://${tenant.domain}/continue`, ...(options.customDomain ? [`https://${options.customDomain}/continue`] : [])];
+    if (confirmation) tenant.oauth.clients.set(CONFIRMATION_CLIENT_ID, { clientId: CONFIRMATION_CLIENT_ID, callbacks });
+    // A sign-in at /authorize runs the same post-login pipeline before Auth0 issues a code.
+    if (confirmation) {
+      tenant.oauth.postLogin = async (userId, clientId, request) => {
+        const outcome = await this.login(userId, { clientId, request });
+        this.nested.push(outcome);
+        return outcome;
+      };
+    }
     const deployed: LinkingSettings = {
       domain: tenant.domain,
       audience: tenant.audience,
@@ -253,6 +290,7 @@ export class PostLoginRuntime {
       return { ...rest, commands, logs, decisions, requests, steps, ms: Date.now() - started, actionMs };
     };
 
+    const browser = options.browser ?? DEFAULT_BROWSER;
     let index = 0;
     let phase: "execute" | "continue" = "execute";
     let resume: Record<string, unknown> = {};
@@ -261,11 +299,12 @@ export class PostLoginRuntime {
       // Auth0 issues a fresh event.request whenever the flow resumes.
       const event = this.eventFor(this.tenant.user(user.user_id) ?? user, protocol, {
         client: { client_id: options.clientId ?? "app-client" },
-        transaction: { id: tx.id, protocol, prompt: options.prompt, metadata: { ...tx.metadata } },
+        request: options.request ?? { ip: browser.ip, user_agent: browser.userAgent, hostname: options.hostname ?? this.tenant.domain },
+        transaction: { id: tx.id, protocol, prompt: options.prompt, ...(this.transactionMetadata ? { metadata: { ...tx.metadata } } : {}) },
         ...resume,
       }, identity);
       steps.push({ action: action.name, phase });
-      const result = await container.run({ action: action.name, phase, event, canRedirect }, [...this.cache], ACTION_TIMEOUT_MS);
+      const result = await container.run({ action: action.name, phase, event, canRedirect, transactionMetadata: this.transactionMetadata }, [...this.cache], ACTION_TIMEOUT_MS);
       logs.push(...(result.logs as string[]));
       actionMs += Number(result.ms ?? 0);
       if (!result.timedOut) this.cache = new Map(result.cache);
@@ -273,7 +312,11 @@ export class PostLoginRuntime {
       if (result.error) return outcome({ status: "failed", failure: `uncaught error: ${result.error}` });
       const own = result.commands as Command[];
       commands.push(...own);
-      for (const c of own) if (c.type === "transactionMetadata") tx.metadata[c.key!] = c.value;
+      for (const c of own) {
+        if (c.type !== "transactionMetadata") continue;
+        if (c.value === null) delete tx.metadata[c.key!];
+        else tx.metadata[c.key!] = c.value;
+      }
       if (own.some((c) => c.type === "deny")) break; // no later Action runs
       const render = own.find((c) => c.type === "render");
       const redirect = own.find((c) => c.type === "redirect");
@@ -288,10 +331,12 @@ export class PostLoginRuntime {
         continue;
       }
       if (redirect) {
-        const back = await this.follow(redirect, tx.state, options);
+        if (options.stopAtRedirect) return outcome({ status: "abandoned", failure: "stopped at the redirect" });
+        const back = await this.follow(redirect, tx.state, options, options.authorizeIn ?? browser);
         steps[steps.length - 1].pause = back.pause;
         if (back.failure) return outcome({ status: "failed", failure: back.failure });
-        resume = { request: { ip: "127.0.0.1", hostname: this.tenant.domain, query: back.query } };
+        const returning = options.continueIn === "starting" ? browser : (options.authorizeIn ?? browser);
+        resume = { request: { ip: returning.ip, user_agent: returning.userAgent, hostname: options.resumeHostname ?? options.hostname ?? this.tenant.domain, query: back.query } };
         phase = "continue";
         continue;
       }
@@ -306,13 +351,13 @@ export class PostLoginRuntime {
    * The browser follows a redirect: to the emulated /authorize (Auth0 appends the transaction's
    * state), then back to /continue, which resumes only with that state (else invalid_request).
    */
-  private async follow(redirect: Command, state: string, options: LoginOptions): Promise<{ query?: Record<string, string>; failure?: string; pause: string }> {
+  private async follow(redirect: Command, state: string, options: LoginOptions, browser: EmulatedBrowser): Promise<{ query?: Record<string, string>; failure?: string; pause: string }> {
     const target = new URL(redirect.url!);
     for (const [k, v] of Object.entries(redirect.query ?? {})) target.searchParams.set(k, v);
     target.searchParams.set("state", state);
     const answer = await new Promise<{ status: number; location?: string }>((resolve, reject) => {
       https
-        .get(target, { ca: testCertificate().cert }, (res) => {
+        .get(target, { ca: testCertificate().cert, headers: { "user-agent": browser.userAgent, "x-forwarded-for": browser.ip } }, (res) => {
           res.resume();
           resolve({ status: res.statusCode ?? 0, location: res.headers.location });
         })

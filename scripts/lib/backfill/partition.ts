@@ -38,6 +38,14 @@ export async function writeLine(stream: fs.WriteStream, line: string): Promise<v
   if (!stream.write(line)) await new Promise<void>((resolve) => stream.once("drain", resolve));
 }
 
+/** What is wrong with an exported user's `identities`, or undefined when it is a list of identities. */
+function identitiesDamage(identities: unknown): string | undefined {
+  if (!Array.isArray(identities)) return identities === undefined ? "no identities" : "identities is not a list";
+  if (identities.length === 0) return "identities is empty";
+  const bad = identities.findIndex((i) => i === null || typeof i !== "object" || typeof i.connection !== "string" || typeof i.provider !== "string" || (typeof i.user_id !== "string" && typeof i.user_id !== "number"));
+  return bad >= 0 ? `identities[${bad}] is not an identity (connection, provider, user_id)` : undefined;
+}
+
 const bucketFile = (dir: string, i: number) => path.join(dir, `bucket-${i}.part`);
 
 /**
@@ -70,6 +78,12 @@ export async function partitionUsers(lines: AsyncIterable<string>, dir: string, 
     }
     if (!user || typeof user !== "object" || typeof user.user_id !== "string" || user.user_id === "") {
       throw new CliError(`the export's line ${lineNo.toLocaleString("en-US")} is not a user (no user_id): the download is damaged. Nothing was planned; run the dry run again`);
+    }
+    // Every exported user has identities (its root at least); without them the rules would judge
+    // an account by no connection at all ("not trusted") and report it as left for confirmation.
+    const identitiesProblem = identitiesDamage(user.identities);
+    if (identitiesProblem) {
+      throw new CliError(`the export's line ${lineNo.toLocaleString("en-US")} is damaged (${identitiesProblem}): the download is damaged. Nothing was planned; run the dry run again`);
     }
     counts.users++;
     if (options.progress && counts.users % 100_000 === 0) options.progress("reading", counts.users);
