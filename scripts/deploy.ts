@@ -11,6 +11,7 @@ import { describeChange } from "./lib/plan-comment";
 import { countsLine, type PlanSummary } from "./lib/plan-summary";
 import { applyRefusal } from "./lib/apply-refusals";
 import { checkUnbinding, describeUnbinding } from "./lib/post-login-unbind";
+import { replanIfHalfDone } from "./lib/secret-heal";
 import { applyPlan, initStack, PLAN_FILE, planStack, planUnbindStep, showPlan, unreviewed, type StackPlan } from "./lib/stack-plan";
 import { CliError, credentialsFor, findEnvironment, parseOptions, runCommand, synthesizedStack } from "./lib/target";
 import { checkSynthIsCurrent } from "./lib/synth-freshness";
@@ -44,7 +45,9 @@ export async function main(args: string[]): Promise<number> {
   const color = !flags.has("no-color") && !process.env.CI;
 
   await initStack(tf, stack, { color });
-  const first: StackPlan = savedPlan ? await showPlan(tf, stack, path.resolve(savedPlan)) : await planStack(tf, stack, { color });
+  let first: StackPlan = savedPlan ? await showPlan(tf, stack, path.resolve(savedPlan)) : await planStack(tf, stack, { color });
+  // A saved plan was checked for a half-done secret write when it was made (npm run plan).
+  if (!savedPlan) first = (await replanIfHalfDone(first, { stackDir: stack.dir, environment: environment.name, configured: environment.secretVersion }, () => planStack(tf, stack, { color }))).plan;
   const { summary } = first;
   console.log(`\n${where} (${environment.tenant}): ${countsLine(summary)}`);
   if (summary.changes.length === 0) return 0;

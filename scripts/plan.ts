@@ -10,6 +10,7 @@ import { planComment } from "./lib/plan-comment";
 import { countsLine } from "./lib/plan-summary";
 import { applyRefusal } from "./lib/apply-refusals";
 import { checkUnbinding, describeUnbinding } from "./lib/post-login-unbind";
+import { replanIfHalfDone } from "./lib/secret-heal";
 import { initStack, planStack, planUnbindStep } from "./lib/stack-plan";
 import { CliError, credentialsFor, findEnvironment, parseOptions, runCommand, synthesizedStack } from "./lib/target";
 import { backendTokenEnv, findTerraform, TerraformFailed } from "./lib/terraform";
@@ -46,7 +47,14 @@ export async function main(args: string[]): Promise<number> {
     if (flags.has("refresh-only")) comment.notes.push("Refresh-only plan: what changed in the tenant outside Terraform since the last apply; it plans no other change.");
     const color = !flags.has("no-color") && !process.env.CI;
     await initStack(tf, stack, { color });
-    const { summary, json, text } = await planStack(tf, stack, { color, noLock: flags.has("no-lock"), refreshOnly: flags.has("refresh-only") });
+    const planOptions = { color, noLock: flags.has("no-lock"), refreshOnly: flags.has("refresh-only") };
+    let planned = await planStack(tf, stack, planOptions);
+    if (!flags.has("refresh-only")) {
+      const healed = await replanIfHalfDone(planned, { stackDir: stack.dir, environment: environment.name, configured: environment.secretVersion }, () => planStack(tf, stack, planOptions));
+      planned = healed.plan;
+      if (healed.note) comment.notes.push(healed.note);
+    }
+    const { summary, json, text } = planned;
     const unbind = await checkUnbinding(json, credentials);
     let saved = summary.changes.length;
     if (flags.has("two-step") && summary.unbindFirst.length > 0) {

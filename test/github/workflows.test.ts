@@ -38,6 +38,13 @@ const environmentOf = (job: Job) => job.environment?.replace("${{ matrix.environ
 const PLAN_SCOPES = ["read:tenant_settings", "read:clients", "read:client_grants", "read:actions", "read:forms"];
 /** Scopes that return client secrets or key material, or change anything. */
 const SECRET_READING = /^(read:client_keys|read:client_credentials)$|^(create|update|delete):/;
+/**
+ * Management API read scopes whose answers hold secrets: every application's client_secret
+ * (read:client_keys, read:client_credentials: the auth0 SDK's clients.get docs), connection options
+ * with social and enterprise client secrets (read:connections), and the credentials of email
+ * providers, log streams and hooks.
+ */
+const SECRET_RETURNING = ["read:client_keys", "read:client_credentials", "read:connections", "read:email_provider", "read:log_streams", "read:hooks"];
 
 test("actionlint finds real mistakes (so a clean result means something)", async () => {
   const broken = "on: push\njobs:\n  a:\n    runs-on: ubuntu-24.04\n    permissions: { contents: reed }\n    needs: [nope]\n    steps:\n      - run: echo ${{ matrix.foo }}\n";
@@ -531,18 +538,39 @@ describe("docs/delivery.md's 'Running it in CI' matches what the workflows read"
     }
   });
 
-  test("the plan and drift applications get exactly the scopes a plan reads, none that returns a secret", () => {
+  const scopesIn = (text: string) => [...text.matchAll(/\b[a-z_]+:[a-z_]+\b/g)].map((m) => m[0]).filter((x) => !x.startsWith("http"));
+
+  test("no application in the scope table holds a scope that returns a secret; plan and drift hold exactly what a plan reads", () => {
     const rows = table("application");
-    const scopes = (name: string) => [...rows.find((r) => r[0] === name)![1].matchAll(/[a-z_]+:[a-z_]+/g)].map((m) => m[0]);
-    for (const name of ["Terraform plan (read-only)", "Drift check (read-only)"]) {
-      expect([name, scopes(name)]).toEqual([name, PLAN_SCOPES]);
-      expect(scopes(name).filter((s) => SECRET_READING.test(s))).toEqual([]);
-    }
-    // An apply refreshes first, so the deploy application ("Deploying to a tenant") holds them too.
-    const deploying = readme.slice(readme.indexOf("## Deploying to a tenant"), start);
+    expect(rows.map((r) => r[0])).toEqual(["Terraform deploy", "Terraform plan (read-only)", "Drift check (read-only)"]);
+    for (const [name, cell] of rows) expect([name, scopesIn(cell).filter((x) => SECRET_RETURNING.includes(x))]).toEqual([name, []]);
+    const scopes = (name: string) => scopesIn(rows.find((r) => r[0] === name)![1]);
+    for (const name of ["Terraform plan (read-only)", "Drift check (read-only)"]) expect([name, scopes(name)]).toEqual([name, PLAN_SCOPES]);
+    // An apply refreshes first, so the deploy application holds what a plan reads, and writes.
+    expect(scopes("Terraform deploy")).toEqual(expect.arrayContaining([...PLAN_SCOPES, "update:client_keys", "create:actions", "update:actions"]));
+    expect(scopes("Terraform deploy").filter((x) => SECRET_READING.test(x) && x.startsWith("read:"))).toEqual([]);
+  });
+
+  test("the check catches a secret-returning scope", () => {
+    expect(scopesIn("`read:clients read:client_keys`").filter((x) => SECRET_RETURNING.includes(x))).toEqual(["read:client_keys"]);
+  });
+
+  test("the README's deploy application: the same scopes, none that returns a secret, private-key JWT recommended", () => {
+    const front = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
+    const at = front.indexOf("## Deploying to a tenant");
+    const deploying = front.slice(at, front.indexOf("\n## ", at + 5));
     const paragraph = deploying.slice(deploying.indexOf("**The Terraform deploy application**"));
-    expect(paragraph.length).toBeGreaterThan(100);
-    for (const scope of PLAN_SCOPES) expect([scope, paragraph.includes(scope)]).toEqual([scope, true]);
+    const listed = scopesIn(paragraph.slice(0, paragraph.indexOf("**Never**")));
+    expect(listed.sort()).toEqual(scopesIn(table("application").find((r) => r[0] === "Terraform deploy")![1]).sort());
+    expect(listed.filter((x) => SECRET_RETURNING.includes(x))).toEqual([]);
+    expect(deploying).toMatch(/\*\*private-key JWT\*\* \(recommended/);
+    expect(section).toMatch(/\*\*Authenticate the deploy application with\s+private-key JWT\*\*/);
+  });
+
+  test("the repository settings the model relies on are written down", () => {
+    for (const setting of ["Branch protection", "CODEOWNERS", "Prevent\nself-review", "Allow administrators to bypass", "job_workflow_ref", "refs/heads/main"]) {
+      expect([setting, section.replace(/\s+/g, " ").includes(setting.replace(/\n/g, " "))]).toEqual([setting, true]);
+    }
   });
 
   test("the cloud credentials table names the plan and deploy roles and tokens", () => {
