@@ -253,6 +253,10 @@ describe("pull requests: no credential that can read a secret or write state", (
     expect(steps.map((s) => s.name)).toEqual(["terraform plan"]);
     expect(refs(steps[0].env, "secrets").sort()).toEqual(["AUTH0_CLIENT_ID", "AUTH0_CLIENT_SECRET", "AUTH0_DOMAIN", "TF_PLAN_TOKEN"]);
     expect(steps[0].run).toBe('npm run plan -- "$ENVIRONMENT" --no-color --no-lock --markdown plan.md --run-url "$RUN_URL" --commit "$COMMIT"');
+    // The comment names the commit that was planned: the pull request's head, which the test and
+    // plan jobs check out (not GitHub's merge ref, whose commit no reviewer has seen).
+    expect(steps[0].env!.COMMIT).toBe("${{ github.event.pull_request.head.sha }}");
+    for (const job of [wf.jobs.test, plan]) expect(job.steps!.find((s) => String(s.uses).startsWith("actions/checkout@"))!.with!.ref).toBe("${{ github.event.pull_request.head.sha }}");
     expect(plan.steps!.find((s) => s.id === "aws")!.with!["role-to-assume"]).toBe("${{ vars.AWS_PLAN_ROLE_ARN }}");
   });
 
