@@ -56,6 +56,11 @@ for encoded in $environments; do
   fi
 done
 
+sub="$(gh api "repos/$repo/actions/oidc/customization/sub" 2>/dev/null)" || sub=""
+if ! jq -e '.use_default == false and ([.include_claim_keys[]?] as $k | ["repo", "context", "ref", "job_workflow_ref"] | all(. as $x | $k | index($x) != null))' <<<"${sub:-null}" >/dev/null 2>&1; then
+  bad "the OIDC subject claim does not carry repo, context, ref and job_workflow_ref (the deploy role cannot require main and the deploy workflow)"
+fi
+
 if [ "$problems" -gt 0 ]; then
   echo "$problems setting(s) differ from docs/delivery.md"
   exit 1
