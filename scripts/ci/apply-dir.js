@@ -1,11 +1,13 @@
 #!/usr/bin/env node
-// The apply job's Terraform working directory, assembled from reviewed inputs only: the stack's
-// cdk.tf.json from the tested synth (the configuration the approved plan was made from) and the
-// committed .terraform.lock.hcl. Nothing else from the synth artifact comes along, so a
-// terraform.d/plugins folder, a .terraformrc or a stray .terraform/ planted in it is never seen.
-// Plain Node, no dependencies: the apply job installs nothing from npm.
+// A Terraform working directory assembled from reviewed inputs only: the stack's cdk.tf.json from
+// the tested synth (the configuration the approved plan is made from) and the committed
+// .terraform.lock.hcl. Nothing else from the synth artifact (built by a job that ran install
+// scripts) comes along, so a terraform.d/plugins folder, a .terraformrc or a stray .terraform/
+// planted in it is never seen. The apply job applies in one; the plan jobs plan in one (--plan:
+// a local backend is allowed there, the plan says what it means). Plain Node, no dependencies:
+// the apply job installs nothing from npm.
 //
-//   node scripts/ci/apply-dir.js <synth-out> <environment> <new-dir>
+//   node scripts/ci/apply-dir.js <synth-out> <environment> <new-dir> [--plan]
 // Writes `dir` and, for an HCP Terraform backend, `token-variable` (TF_TOKEN_<host>) to $GITHUB_OUTPUT.
 "use strict";
 const fs = require("fs");
@@ -33,7 +35,7 @@ function tokenVariable(hostname) {
 }
 
 /** Checks the stack JSON and says what the apply job needs to know about it. */
-function inspectStack(json, lockText, stack) {
+function inspectStack(json, lockText, stack, { allowLocal = false } = {}) {
   let config;
   try {
     config = JSON.parse(json);
@@ -42,7 +44,7 @@ function inspectStack(json, lockText, stack) {
   }
   const terraform = (config && config.terraform) || {};
   const backend = terraform.cloud ? "cloud" : Object.keys(terraform.backend || {})[0] || "local";
-  if (backend === "local") {
+  if (backend === "local" && !allowLocal) {
     throw new ApplyDirError(`${stack} uses the local backend: state written in CI is lost when the job ends. Configure an s3 or cloud backend in stacks/environments.ts (docs/delivery.md, "Running it in CI")`);
   }
   const locked = new Set(lockedProviders(lockText));
@@ -56,15 +58,15 @@ function inspectStack(json, lockText, stack) {
   return { backend, tokenVariable: hostname ? tokenVariable(hostname) : undefined };
 }
 
-function assemble(synthOut, environment, dir, { lock = LOCK } = {}) {
+function assemble(synthOut, environment, dir, { lock = LOCK, allowLocal = false } = {}) {
   if (!/^[a-z][a-z0-9-]{0,30}$/.test(environment)) throw new ApplyDirError(`"${environment}" is not an environment name`);
   const stack = `auth0-${environment}`;
   const source = path.join(synthOut, "stacks", stack, "cdk.tf.json");
   if (!fs.existsSync(source)) throw new ApplyDirError(`${source}: no such file (the tested synth has no stack ${stack})`);
   const json = fs.readFileSync(source, "utf8");
   const lockText = fs.readFileSync(lock, "utf8");
-  const found = inspectStack(json, lockText, stack);
-  if (fs.existsSync(dir) && fs.readdirSync(dir).length > 0) throw new ApplyDirError(`${dir} is not empty: the apply directory is made fresh`);
+  if (fs.existsSync(dir) && fs.readdirSync(dir).length > 0) throw new ApplyDirError(`${dir} is not empty: the directory is made fresh`);
+  const found = inspectStack(json, lockText, stack, { allowLocal });
   fs.mkdirSync(dir, { recursive: true });
   fs.writeFileSync(path.join(dir, "cdk.tf.json"), json);
   fs.writeFileSync(path.join(dir, ".terraform.lock.hcl"), lockText);
@@ -73,9 +75,11 @@ function assemble(synthOut, environment, dir, { lock = LOCK } = {}) {
 
 if (require.main === module) {
   try {
-    const [synthOut, environment, dir] = process.argv.slice(2);
-    if (!synthOut || !environment || !dir) throw new ApplyDirError("usage: apply-dir.js <synth-out> <environment> <new-dir>");
-    const result = assemble(synthOut, environment, path.resolve(dir));
+    const args = process.argv.slice(2);
+    const allowLocal = args.includes("--plan");
+    const [synthOut, environment, dir, ...rest] = args.filter((a) => a !== "--plan");
+    if (!synthOut || !environment || !dir || rest.length > 0) throw new ApplyDirError("usage: apply-dir.js <synth-out> <environment> <new-dir> [--plan]");
+    const result = assemble(synthOut, environment, path.resolve(dir), { allowLocal });
     const lines = [`dir=${result.dir}`, ...(result.tokenVariable ? [`token-variable=${result.tokenVariable}`] : [])];
     if (process.env.GITHUB_OUTPUT) fs.appendFileSync(process.env.GITHUB_OUTPUT, lines.map((l) => `${l}\n`).join(""));
     console.log(`${result.dir}: cdk.tf.json and .terraform.lock.hcl only (${result.backend} backend)`);

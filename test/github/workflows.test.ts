@@ -195,9 +195,11 @@ describe("secrets reach only the steps that use them", () => {
     for (const { where, job } of stepJobs) {
       for (const step of job.steps!.filter((x) => /npm run plan/.test(x.run ?? ""))) {
         expect([where, step.env?.TF_CLI_ARGS_init]).toEqual([where, "-lockfile=readonly"]);
-        // The committed lock is put beside the stack before Terraform runs.
+        // The stack directory is made fresh from the stack JSON and the committed lock before
+        // Terraform runs; the synth artifact is downloaded beside it, never into it.
         const at = job.steps!.indexOf(step);
-        expect([where, job.steps!.slice(0, at).some((x) => /cp "?\S*\.terraform\.lock\.hcl"? "cdktf\.out\/stacks\/auth0-\$ENVIRONMENT\/\.terraform\.lock\.hcl"/.test(x.run ?? ""))]).toEqual([where, true]);
+        expect([where, job.steps!.slice(0, at).some((x) => /node \S*scripts\/ci\/apply-dir\.js"? synth "\$ENVIRONMENT" "cdktf\.out\/stacks\/auth0-\$ENVIRONMENT" --plan/.test(x.run ?? ""))]).toEqual([where, true]);
+        for (const download of job.steps!.filter((x) => String(x.uses).startsWith("actions/download-artifact@"))) expect([where, download.with!.path]).not.toEqual([where, "cdktf.out"]);
       }
     }
     const drift = workflow("drift.yml").jobs.check.steps!.find((x) => x.id === "refresh")!;
@@ -481,7 +483,7 @@ describe("drift check: each tenant against what was last deployed to it", () => 
     const find = check.steps!.find((s) => s.id === "deployed")!;
     expect(find.with!.script).toContain("main-helpers/scripts/ci/drift-issue.js");
     expect(check.steps!.find((s) => String(s.uses).startsWith("actions/checkout@") && s.with?.ref)!.with!.ref).toBe("${{ steps.deployed.outputs.sha }}");
-    expect(check.steps!.find((s) => s.name === "The synth is of that commit; main's provider lock, read-only")!.run).toContain('if [ "$(cat cdktf.out/DEPLOYED_COMMIT)" != "$DEPLOYED" ]; then');
+    expect(check.steps!.find((s) => s.name === "The stack JSON of that commit and main's provider lock only")!.run).toContain('if [ "$(cat synth/DEPLOYED_COMMIT)" != "$DEPLOYED" ]; then');
   });
 
   test("verify and a refresh-only plan (no lock), with read-only secrets; one issue per environment from a job without them", () => {
