@@ -7,6 +7,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { COMMITTED_LOCK, initStack } from "../../scripts/lib/stack-plan";
 import { realTerraform, withTerraform } from "../support/real-terraform";
 
 const ROOT = path.resolve(__dirname, "..", "..");
@@ -74,6 +75,23 @@ test("CI's CLI configuration installs only the two pinned providers, directly fr
   expect(include).toEqual([...pinnedProviders().keys()].sort());
   // No other installation method (filesystem_mirror, network_mirror, dev_overrides) and no plugin cache.
   expect(text).not.toMatch(/filesystem_mirror|network_mirror|dev_overrides|plugin_cache_dir/);
+});
+
+test("plan and deploy put the committed lock beside the stack before terraform init (a laptop installs what CI installs)", async () => {
+  expect(COMMITTED_LOCK).toBe(LOCK);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "init-lock-"));
+  try {
+    fs.writeFileSync(path.join(dir, ".terraform.lock.hcl"), "# an older lock\n");
+    const seen: string[] = [];
+    const tf = { bin: "terraform", version: "1.11.4", capture: async () => "", run: async (cwd: string, args: string[]) => {
+      seen.push(`${args[0]}: ${fs.readFileSync(path.join(cwd, ".terraform.lock.hcl"), "utf8") === fs.readFileSync(LOCK, "utf8") ? "committed lock" : "other lock"}`);
+      return "";
+    } };
+    await initStack(tf, { dir, file: path.join(dir, "cdk.tf.json"), json: {} as never }, { color: false });
+    expect(seen).toEqual(["init: committed lock"]);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 describe("a terraform.d/plugins folder planted beside the stack (real Terraform, offline)", () => {
