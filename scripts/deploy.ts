@@ -9,7 +9,9 @@ import * as path from "path";
 import * as readline from "readline";
 import { describeChange } from "./lib/plan-comment";
 import { countsLine, type PlanSummary } from "./lib/plan-summary";
-import { checkUnbinding, describeUnbinding, isUnknown } from "./lib/post-login-unbind";
+import { applyRefusal } from "./lib/apply-refusals";
+import { checkUnbinding, describeUnbinding } from "./lib/post-login-unbind";
+import { replanIfHalfDone } from "./lib/secret-heal";
 import { applyPlan, initStack, PLAN_FILE, planStack, planUnbindStep, showPlan, unreviewed, type StackPlan } from "./lib/stack-plan";
 import { CliError, credentialsFor, findEnvironment, parseOptions, runCommand, synthesizedStack } from "./lib/target";
 import { checkSynthIsCurrent } from "./lib/synth-freshness";
@@ -43,15 +45,16 @@ export async function main(args: string[]): Promise<number> {
   const color = !flags.has("no-color") && !process.env.CI;
 
   await initStack(tf, stack, { color });
-  const first: StackPlan = savedPlan ? await showPlan(tf, stack, path.resolve(savedPlan)) : await planStack(tf, stack, { color });
+  let first: StackPlan = savedPlan ? await showPlan(tf, stack, path.resolve(savedPlan)) : await planStack(tf, stack, { color });
+  // A saved plan was checked for a half-done secret write when it was made (npm run plan).
+  if (!savedPlan) first = (await replanIfHalfDone(first, { stackDir: stack.dir, environment: environment.name, configured: environment.secretVersion }, () => planStack(tf, stack, { color }))).plan;
   const { summary } = first;
   console.log(`\n${where} (${environment.tenant}): ${countsLine(summary)}`);
   if (summary.changes.length === 0) return 0;
   console.log(describe(summary).join("\n"));
-  const replaced = summary.hazards.filter((h) => h.code === "bound_action_replaced");
-  if (replaced.length > 0) {
-    throw new CliError(`${where}: refusing to apply: the plan ${replaced.map((h) => h.message).join("; ")}. See docs/operations.md, "Removing or renaming the Action: two applies".`);
-  }
+  // The bound Action replaced: refused before anything else is asked.
+  const replaced = applyRefusal({ ...summary, hazards: summary.hazards.filter((h) => h.code === "bound_action_replaced") }, undefined, { where, environment: environment.name, allowUnbind: true });
+  if (replaced) throw new CliError(replaced);
   for (const h of summary.hazards) console.log(`  !! ${h.code}: ${h.message}`);
   for (const w of summary.warnings) console.log(`  warning: ${w}`);
   if (savedPlan && summary.unbindFirst.length > 0) {
@@ -61,18 +64,8 @@ export async function main(args: string[]): Promise<number> {
   // The flow bound now, compared with the plan (the plan alone shows a first deploy as a create).
   const unbind = await checkUnbinding(first.json, credentials);
   for (const line of describeUnbinding(unbind)) console.log(line);
-  if (!flags.has("allow-unbind")) {
-    if (isUnknown(unbind)) {
-      throw new CliError(`${where}: refusing to apply: this plan rewrites the post-login flow and ${unbind.error}. Give the credentials read:actions, or pass --allow-unbind to apply without knowing what it unbinds.`);
-    }
-    if (unbind && unbind.foreign.length > 0) {
-      const names = unbind.foreign.map((b) => `"${b.name}" (${b.id})`).join(", ");
-      throw new CliError(
-        `${where}: refusing to apply: it would unbind ${unbind.foreign.length} post-login Action(s) this stack did not bind: ${names}. ` +
-          `To keep them, add them to extraPostLoginActions for "${environment.name}" in stacks/environments.ts; to remove them, run again with --allow-unbind (docs/operations.md, "The post-login trigger: who owns it").`,
-      );
-    }
-  }
+  const refusal = applyRefusal(summary, unbind, { where, environment: environment.name, allowUnbind: flags.has("allow-unbind") });
+  if (refusal) throw new CliError(refusal);
 
   if (!flags.has("auto-approve")) {
     if (!process.stdin.isTTY) throw new CliError(`${where}: not a terminal, so nothing to confirm with: pass --auto-approve to apply this plan`);

@@ -1,13 +1,13 @@
 // npm run --silent environments -- [--github-matrix [--pull-request]]
 // Lists the configured environments in promotion order. --github-matrix prints the JSON the
 // workflows turn into a job matrix, so CI follows stacks/environments.ts instead of a copy.
-// --pull-request leaves out production, the last environment: unreviewed code never runs with
-// its credentials; it is planned after merge, and that plan is what its reviewers approve.
+// --pull-request leaves out every environment marked `production: true`: unreviewed code never
+// runs with its credentials; it is planned after merge, and that plan is what its reviewers approve.
 import { configuredEnvironments, parseOptions, runCommand } from "./lib/target";
 
-export function githubMatrix(options: { pullRequest?: boolean } = {}, configured = configuredEnvironments()): Array<{ name: string; stack: string; backend: string }> {
-  const list = options.pullRequest ? configured.slice(0, -1) : configured;
-  return list.map((e) => ({ name: e.name, stack: e.stackName, backend: e.backend.type }));
+export function githubMatrix(options: { pullRequest?: boolean } = {}, configured = configuredEnvironments()): Array<{ name: string; stack: string; backend: string; production: boolean }> {
+  const list = options.pullRequest ? configured.filter((e) => !e.production) : configured;
+  return list.map((e) => ({ name: e.name, stack: e.stackName, backend: e.backend.type, production: e.production }));
 }
 
 export async function main(args: string[]): Promise<number> {
@@ -17,8 +17,7 @@ export async function main(args: string[]): Promise<number> {
   } else {
     const all = configuredEnvironments();
     for (const e of all) {
-      const last = e === all.at(-1);
-      console.log(`${e.name.padEnd(12)} ${e.stackName.padEnd(18)} ${e.tenant}${e.domain ? ` (${e.domain})` : ""}, backend ${e.backend.type}, binding ${e.binding}${e.policy.reportOnly ? ", report-only" : ""}${last ? ", production (not planned on pull requests)" : ""}`);
+      console.log(`${e.name.padEnd(12)} ${e.stackName.padEnd(18)} ${e.tenant}${e.domain ? ` (${e.domain})` : ""}, backend ${e.backend.type}, binding ${e.binding}${e.policy.reportOnly ? ", report-only" : ""}${e.production ? ", production (not planned on pull requests)" : ""}`);
     }
   }
   return 0;

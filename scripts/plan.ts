@@ -1,17 +1,21 @@
-// npm run plan -- <env> [--markdown <file>] [--run-url <url>] [--commit <sha>] [--no-color] [--no-lock] [--refresh-only] [--github-output] [--two-step]
+// npm run plan -- <env> [--markdown <file>] [--run-url <url>] [--commit <sha>] [--no-color] [--no-lock] [--refresh-only] [--github-output] [--two-step] [--for-apply [--allow-unbind]]
 // terraform init + plan in cdktf.out/stacks/auth0-<env>, then a summary, and what the apply would
 // unbind from the post-login flow bound now. --markdown writes the pull-request comment, also when
 // anything fails (before Terraform runs too), so an old comment never stands for a new commit.
 // --two-step: when the plan removes the bound Action (two applies), the saved plan is step 1 only.
+// --for-apply: the saved plan is going to be applied as is (CI's apply job runs Terraform alone), so
+// what `deploy` would refuse fails the plan here (after the comment is written), unless --allow-unbind.
 import * as fs from "fs";
 import { planComment } from "./lib/plan-comment";
 import { countsLine } from "./lib/plan-summary";
+import { applyRefusal } from "./lib/apply-refusals";
 import { checkUnbinding, describeUnbinding } from "./lib/post-login-unbind";
+import { replanIfHalfDone } from "./lib/secret-heal";
 import { initStack, planStack, planUnbindStep } from "./lib/stack-plan";
 import { CliError, credentialsFor, findEnvironment, parseOptions, runCommand, synthesizedStack } from "./lib/target";
 import { backendTokenEnv, findTerraform, TerraformFailed } from "./lib/terraform";
 
-const OPTIONS = { flags: ["no-color", "no-lock", "refresh-only", "github-output", "two-step"], values: ["markdown", "run-url", "commit"] };
+const OPTIONS = { flags: ["no-color", "no-lock", "refresh-only", "github-output", "two-step", "for-apply", "allow-unbind"], values: ["markdown", "run-url", "commit"] };
 
 /** `changes` and `drifted` counts for later steps and jobs (GitHub Actions step outputs). */
 function writeGithubOutput(values: Record<string, number>): void {
@@ -26,7 +30,9 @@ export async function main(args: string[]): Promise<number> {
   const named = positional[0] ?? "";
   // Until the environment is known, the comment is addressed as CI addresses it (auth0-<name>).
   let comment = { environment: named, stackName: named.startsWith("auth0-") ? named : `auth0-${named}`, runUrl: values.get("run-url"), commit: values.get("commit"), notes: [] as string[] };
+  let written = false;
   try {
+    if (flags.has("allow-unbind") && !flags.has("for-apply")) throw new CliError("npm run plan: --allow-unbind goes with --for-apply (it decides whether the saved plan may be applied)", 2);
     if (positional.length > 1) throw new CliError("npm run plan: one environment per run (the provider reads process-wide AUTH0_* variables)", 2);
     const environment = findEnvironment(positional[0], "plan");
     comment = { ...comment, environment: environment.name, stackName: environment.stackName };
@@ -41,7 +47,14 @@ export async function main(args: string[]): Promise<number> {
     if (flags.has("refresh-only")) comment.notes.push("Refresh-only plan: what changed in the tenant outside Terraform since the last apply; it plans no other change.");
     const color = !flags.has("no-color") && !process.env.CI;
     await initStack(tf, stack, { color });
-    const { summary, json, text } = await planStack(tf, stack, { color, noLock: flags.has("no-lock"), refreshOnly: flags.has("refresh-only") });
+    const planOptions = { color, noLock: flags.has("no-lock"), refreshOnly: flags.has("refresh-only") };
+    let planned = await planStack(tf, stack, planOptions);
+    if (!flags.has("refresh-only")) {
+      const healed = await replanIfHalfDone(planned, { stackDir: stack.dir, environment: environment.name, configured: environment.secretVersion }, () => planStack(tf, stack, planOptions));
+      planned = healed.plan;
+      if (healed.note) comment.notes.push(healed.note);
+    }
+    const { summary, json, text } = planned;
     const unbind = await checkUnbinding(json, credentials);
     let saved = summary.changes.length;
     if (flags.has("two-step") && summary.unbindFirst.length > 0) {
@@ -56,11 +69,17 @@ export async function main(args: string[]): Promise<number> {
     for (const h of summary.hazards) console.log(`  !! ${h.code}: ${h.message}`);
     for (const w of summary.warnings) console.log(`  warning: ${w}`);
     for (const line of describeUnbinding(unbind)) console.log(line);
-    if (markdown) fs.writeFileSync(markdown, planComment({ ...comment, summary, unbind, planText: text }));
+    const refusal = flags.has("for-apply") ? applyRefusal(summary, unbind, { where: environment.stackName, environment: environment.name, allowUnbind: flags.has("allow-unbind") }) : undefined;
+    if (refusal) comment.notes.push(`**Not sealed for the apply job**: ${refusal}`);
+    if (markdown) {
+      fs.writeFileSync(markdown, planComment({ ...comment, summary, unbind, planText: text }));
+      written = true;
+    }
+    if (refusal) throw new CliError(refusal);
     if (flags.has("github-output")) writeGithubOutput({ changes: saved, drifted: summary.drifted.length });
     return 0;
   } catch (err) {
-    if (markdown) {
+    if (markdown && !written) {
       const output = err instanceof TerraformFailed ? err.output.split("\n").slice(-80).join("\n") : `error: ${err instanceof Error ? err.message : String(err)}`;
       fs.writeFileSync(markdown, planComment({ ...comment, planText: output, failure: err instanceof TerraformFailed ? undefined : "before Terraform ran" }));
     }

@@ -32,6 +32,12 @@ export interface EnvironmentConfig {
   /** Which tenant this is, for humans (e.g. "acme-dev (EU)"). Credentials never go here. */
   tenant: string;
   /**
+   * This tenant serves real users (default false). A production environment is never planned on a
+   * pull request (it is planned after merge, from reviewed code), must name its `domain`, and
+   * cannot have `smoke` on. Named here, not inferred from the order of the list.
+   */
+  production?: boolean;
+  /**
    * The tenant's Auth0 domain (e.g. "acme-dev.eu.auth0.com"). Optional; when set, plan, deploy,
    * verify and backfill refuse to run with an AUTH0_DOMAIN for another tenant.
    */
@@ -65,6 +71,7 @@ export interface ResolvedEnvironment {
   name: string;
   stackName: string;
   tenant: string;
+  production: boolean;
   domain: string | undefined;
   backend: BackendConfig;
   policy: LinkingPolicy;
@@ -90,7 +97,7 @@ const S3_BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 const AWS_REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
 const TFC_NAME = /^[A-Za-z0-9_-]{1,90}$/;
 const HOSTNAME = /^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)+$/;
-const ENVIRONMENT_FIELDS = new Set(["name", "tenant", "domain", "backend", "policy", "binding", "extraPostLoginActions", "secretVersion", "confirmation", "customDomain", "smoke"]);
+const ENVIRONMENT_FIELDS = new Set(["name", "tenant", "production", "domain", "backend", "policy", "binding", "extraPostLoginActions", "secretVersion", "confirmation", "customDomain", "smoke"]);
 /** The policy travels in the Action's code (100 kB with the bundle): keep it a small part of that. */
 const POLICY_LIMIT = 16 * 1024;
 /** Auth0 binds at most 20 Actions to one trigger. */
@@ -182,6 +189,12 @@ function checkEnvironment(config: unknown, index: number, problems: Problems): v
   if (config.domain !== undefined && (typeof config.domain !== "string" || !HOSTNAME.test(config.domain))) {
     problem("domain", `must be the tenant's domain such as acme-dev.eu.auth0.com (no https://), got ${JSON.stringify(config.domain)}`);
   }
+  if (config.production !== undefined && typeof config.production !== "boolean") problem("production", `must be true or false, got ${JSON.stringify(config.production)}`);
+  if (config.production === true) {
+    // Production's commands must refuse another tenant's credentials, and no test users there.
+    if (config.domain === undefined) problem("domain", "is required for a production environment (so plan, deploy, verify and backfill refuse another tenant's credentials)");
+    if (config.smoke !== undefined) problem("smoke", "is not allowed on a production environment: the smoke test creates and deletes users (docs/rollout.md)");
+  }
   checkBackend(config.backend, problem);
   if (config.binding !== undefined && config.binding !== "owned" && config.binding !== "additive") {
     problem("binding", `must be "owned" or "additive", got ${JSON.stringify(config.binding)}`);
@@ -221,6 +234,7 @@ export function resolveEnvironments(configs: readonly unknown[]): ResolvedEnviro
       name: config.name,
       stackName: `auth0-${config.name}`,
       tenant: config.tenant,
+      production: config.production ?? false,
       domain: config.domain?.toLowerCase(),
       backend: config.backend ?? { type: "local" },
       policy: resolvePolicy(withSmokeConnections(config.policy, smoke)),

@@ -23,8 +23,11 @@ export const environments: EnvironmentConfig[] = [
     // The default policy: every connection at "confirm", nothing links without the person.
     name: "prod",
     tenant: "production tenant",
-    // Name the tenant so plan, deploy, verify and backfill refuse another tenant's credentials:
-    // domain: "acme.eu.auth0.com",
+    // Never planned on a pull request; needs `domain`; no smoke test (docs/configuration.md).
+    production: true,
+    // The tenant's own domain: plan, deploy, verify and backfill refuse another tenant's
+    // credentials. Replace this placeholder with yours before the first production deploy.
+    domain: "your-production-tenant.eu.auth0.com",
     // Move state off the laptop before the first production deploy, e.g.
     // backend: { type: "s3", bucket: "my-terraform-state", region: "eu-west-1" },
   },

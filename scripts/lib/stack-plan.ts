@@ -1,4 +1,6 @@
 // terraform init, plan -out and apply in one synthesized stack, and what that plan does.
+import * as fs from "fs";
+import * as path from "path";
 import { summarizePlan, type PlanSummary } from "./plan-summary";
 import { CliError, type SynthesizedStack } from "./target";
 import type { Terraform } from "./terraform";
@@ -24,8 +26,16 @@ export interface PlanOptions {
   refreshOnly?: boolean;
 }
 
-/** terraform init: once per command, before any plan. */
+/** The provider lock the repository commits (docs/delivery.md, "The provider lock file"). */
+export const COMMITTED_LOCK = path.join(__dirname, "..", "..", ".terraform.lock.hcl");
+
+/**
+ * terraform init: once per command, before any plan. The committed provider lock goes beside the
+ * stack first, so a laptop installs the packages CI installs (CI also inits read-only:
+ * TF_CLI_ARGS_init=-lockfile=readonly).
+ */
 export async function initStack(tf: Terraform, stack: SynthesizedStack, options: { color: boolean }): Promise<void> {
+  if (fs.existsSync(COMMITTED_LOCK)) fs.copyFileSync(COMMITTED_LOCK, path.join(stack.dir, ".terraform.lock.hcl"));
   await tf.run(stack.dir, ["init", "-input=false", ...(options.color ? [] : ["-no-color"])]);
 }
 

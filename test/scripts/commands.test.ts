@@ -112,7 +112,7 @@ describe("npm run plan / deploy / verify as processes", () => {
     ["plan", [], 2, "usage: npm run plan -- <environment>"],
     ["deploy", ["qa"], 2, 'unknown environment "qa"'],
     ["verify", ["dev", "prod"], 2, "npm run verify: one environment per run"],
-    ["plan", ["dev", "--colour"], 2, "npm run plan: unknown option --colour (options: --no-color, --no-lock, --refresh-only, --github-output, --two-step, --markdown, --run-url, --commit)"],
+    ["plan", ["dev", "--colour"], 2, "npm run plan: unknown option --colour (options: --no-color, --no-lock, --refresh-only, --github-output, --two-step, --for-apply, --allow-unbind, --markdown, --run-url, --commit)"],
   ])("%s %j fails with exit %i", async (command, args, code, message) => {
     const result = await run(command, args as string[], cleanEnv(creds));
     expect(result.code).toBe(code);
@@ -267,6 +267,32 @@ describe("npm run plan / deploy / verify as processes", () => {
       );
       expect(calls().some((c) => c.startsWith("apply"))).toBe(false);
       expect(tenant.postLoginBindings).toEqual([LEGACY, ROLES]);
+    });
+
+    // CI's apply job runs Terraform alone, so the plan job refuses to seal what deploy would refuse.
+    test("plan --for-apply refuses the same, after writing the comment; no step output, so nothing is sealed", async () => {
+      const md = path.join(work, "plan.md");
+      const output = path.join(work, "github-output");
+      fs.writeFileSync(output, "");
+      const result = await run("plan", ["dev", "--for-apply", "--github-output", "--markdown", md], fakeEnv(["first-deploy-owned"], { GITHUB_OUTPUT: output }));
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain(`error: auth0-dev: refusing to apply: it would unbind 1 post-login Action(s) this stack did not bind: "Legacy rule port" (${LEGACY.actionId}).`);
+      expect(fs.readFileSync(output, "utf8")).toBe("");
+      const body = fs.readFileSync(md, "utf8");
+      expect(body).toContain("**Not sealed for the apply job**: auth0-dev: refusing to apply");
+      expect(body).toContain("Legacy rule port");
+      const allowed = await run("plan", ["dev", "--for-apply", "--allow-unbind", "--github-output"], fakeEnv(["first-deploy-owned"], { GITHUB_OUTPUT: output }));
+      expect([allowed.code, allowed.stderr]).toEqual([0, ""]);
+      expect(fs.readFileSync(output, "utf8")).toMatch(/^changes=\d+\ndrifted=0\n$/);
+      const alone = await run("plan", ["dev", "--allow-unbind"], fakeEnv(["first-deploy-owned"]));
+      expect([alone.code, alone.stderr]).toEqual([2, "error: npm run plan: --allow-unbind goes with --for-apply (it decides whether the saved plan may be applied)\n"]);
+    });
+
+    test("plan --for-apply refuses a plan that replaces the bound Action", async () => {
+      tenant.postLoginBindings = [];
+      const result = await run("plan", ["dev", "--for-apply", "--allow-unbind"], fakeEnv(["replace-bound-action"]));
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain("error: auth0-dev: refusing to apply: the plan");
     });
 
     test("with --allow-unbind it applies", async () => {
