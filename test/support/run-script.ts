@@ -15,7 +15,7 @@ export interface ScriptResult {
 }
 
 /** The caller's variables a command reads: credentials, CI's, state tokens. Tests start without them. */
-const CALLER_ONLY = /^(AUTH0_|GITHUB_|TF_TOKEN_|PLAN_(PUBLIC|PRIVATE)_KEY$|TF_CLOUD_TOKEN$|CI$|LINKING_OUTDIR$)/;
+const CALLER_ONLY = /^(AUTH0_|GITHUB_|TF_TOKEN_|PLAN_(PUBLIC|PRIVATE|SIGNING|VERIFY)_KEY$|SMOKE_PRIVATE_KEY$|TF_CLOUD_TOKEN$|CI$|LINKING_OUTDIR$)/;
 
 /** Environment with every AUTH0_*, CI and GitHub Actions variable of the caller removed, so tests start clean. */
 export function cleanEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
