@@ -7,7 +7,9 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as readline from "readline";
+import { managementClient } from "./lib/management-client";
 import { describeChange } from "./lib/plan-comment";
+import { checkNamedConnections } from "./lib/policy-connections";
 import { countsLine, type PlanSummary } from "./lib/plan-summary";
 import { checkUnbinding, describeUnbinding, isUnknown } from "./lib/post-login-unbind";
 import { applyPlan, initStack, PLAN_FILE, planStack, planUnbindStep, showPlan, unreviewed, type StackPlan } from "./lib/stack-plan";
@@ -40,6 +42,7 @@ export async function main(args: string[]): Promise<number> {
   const savedPlan = values.get("plan");
   if (savedPlan !== undefined && !fs.existsSync(savedPlan)) throw new CliError(`${where}: --plan ${savedPlan}: no such file (a saved plan from "terraform plan -out" or "npm run plan")`);
   const tf = findTerraform(process.env, backendTokenEnv(environment));
+  await checkNamedConnections(environment, credentials.domain, () => managementClient(credentials));
   const color = !flags.has("no-color") && !process.env.CI;
 
   await initStack(tf, stack, { color });

@@ -4,8 +4,10 @@
 // anything fails (before Terraform runs too), so an old comment never stands for a new commit.
 // --two-step: when the plan removes the bound Action (two applies), the saved plan is step 1 only.
 import * as fs from "fs";
+import { managementClient } from "./lib/management-client";
 import { planComment } from "./lib/plan-comment";
 import { countsLine } from "./lib/plan-summary";
+import { checkNamedConnections } from "./lib/policy-connections";
 import { checkUnbinding, describeUnbinding } from "./lib/post-login-unbind";
 import { initStack, planStack, planUnbindStep } from "./lib/stack-plan";
 import { CliError, credentialsFor, findEnvironment, parseOptions, runCommand, synthesizedStack } from "./lib/target";
@@ -33,6 +35,7 @@ export async function main(args: string[]): Promise<number> {
     const credentials = credentialsFor(environment);
     const stack = synthesizedStack(environment);
     const tf = findTerraform(process.env, backendTokenEnv(environment));
+    await checkNamedConnections(environment, credentials.domain, () => managementClient(credentials));
     if (environment.backend.type === "local" && process.env.CI) {
       const note = `${environment.stackName} uses the local backend: in CI there is no state, so this plan starts from an empty tenant. Configure an s3 or cloud backend (docs/delivery.md, "Running it in CI").`;
       console.warn(`warning: ${note}`);

@@ -1,10 +1,11 @@
 // npm run verify -- <env>
 // Checks the live tenant against cdktf.out/stacks/auth0-<env> with the deploy credentials
-// (read:actions, read:clients, read:client_grants). Exit 1 and a diff when it drifted. Reads no
+// (read:actions, read:clients, read:client_grants, read:connections). Exit 1 and a diff when it drifted. Reads no
 // secret value: the Action's secret is write-only, only its name is checked.
 import { serializePolicy } from "../action-src/policy";
 import { tenantValues } from "../stacks/action-settings";
 import { managementClient } from "./lib/management-client";
+import { connectionChecks, lookupError, readTenantConnections } from "./lib/policy-connections";
 import { checkSynthIsCurrent } from "./lib/synth-freshness";
 import { compareTenant, expectedFromSynth, formatReport, readTenant } from "./lib/verify-tenant";
 import { CliError, credentialsFor, findEnvironment, parseOptions, runCommand, synthesizedStack } from "./lib/target";
@@ -19,15 +20,18 @@ export async function main(args: string[]): Promise<number> {
   // As data.auth0_tenant reads them from the provider's AUTH0_DOMAIN (case kept, like the provider).
   const tenant = tenantValues(process.env.AUTH0_DOMAIN?.trim() || credentials.domain);
   const expected = expectedFromSynth(stack.json, tenant, JSON.parse(serializePolicy(environment.policy)));
+  const client = managementClient(credentials);
   let live;
   try {
-    live = await readTenant(managementClient(credentials), expected);
+    live = await readTenant(client, expected);
   } catch (err) {
     const e = err as { statusCode?: number; message?: string };
-    const hint = e.statusCode === 401 ? " (check the credentials)" : e.statusCode === 403 ? " (the application needs read:actions, read:clients and read:client_grants)" : "";
+    const hint = e.statusCode === 401 ? " (check the credentials)" : e.statusCode === 403 ? " (the application needs read:actions, read:clients, read:client_grants and read:connections)" : "";
     throw new CliError(`${environment.stackName}: reading ${credentials.domain} failed: ${e.statusCode ? `${e.statusCode} ` : ""}${e.message ?? String(err)}${hint}`);
   }
-  const checks = compareTenant(expected, live);
+  // Connections: a 403 here is one failed check (read:connections missing), not the end of verify.
+  const connections = await readTenantConnections(client).catch((err: unknown) => ({ error: lookupError(err) }));
+  const checks = [...compareTenant(expected, live), ...connectionChecks(environment, connections)];
   console.log(`verify ${environment.stackName} (${environment.tenant}) at ${credentials.domain}`);
   console.log(formatReport(environment.stackName, checks));
   return checks.every((c) => c.ok) ? 0 : 1;

@@ -35,7 +35,7 @@ const environmentOf = (job: Job) => job.environment?.replace("${{ matrix.environ
 // auth0_client and auth0_client_credentials -> GET /clients/{id}; auth0_client_grant ->
 // GET /client-grants; auth0_action -> GET /actions/actions/{id}; auth0_trigger_actions /
 // auth0_trigger_action -> GET /actions/triggers/post-login/bindings.
-const PLAN_SCOPES = ["read:tenant_settings", "read:clients", "read:client_grants", "read:actions", "read:forms"];
+const PLAN_SCOPES = ["read:tenant_settings", "read:clients", "read:client_grants", "read:actions", "read:forms", "read:connections"];
 /** Scopes that return client secrets or key material, or change anything. */
 const SECRET_READING = /^(read:client_keys|read:client_credentials)$|^(create|update|delete):/;
 
