@@ -13,8 +13,8 @@ import { checkNamedConnections } from "./lib/policy-connections";
 import { countsLine, type PlanSummary } from "./lib/plan-summary";
 import { checkUnbinding, describeUnbinding, isUnknown } from "./lib/post-login-unbind";
 import { applyPlan, initStack, PLAN_FILE, planStack, planUnbindStep, showPlan, unreviewed, type StackPlan } from "./lib/stack-plan";
-import { CliError, credentialsFor, findEnvironment, parseOptions, runCommand, synthesizedStack } from "./lib/target";
-import { checkSynthIsCurrent } from "./lib/synth-freshness";
+import { CliError, credentialsFor, findEnvironment, parseOptions, runCommand } from "./lib/target";
+import { currentSynthesizedStack } from "./lib/synth-freshness";
 import { backendTokenEnv, findTerraform, TerraformFailed } from "./lib/terraform";
 
 async function confirm(question: string): Promise<boolean> {
@@ -33,12 +33,11 @@ export async function main(args: string[]): Promise<number> {
   if (positional.length > 1) throw new CliError("npm run deploy: one environment per run (the provider reads process-wide AUTH0_* variables)", 2);
   const environment = findEnvironment(positional[0], "deploy");
   const credentials = credentialsFor(environment);
-  const stack = synthesizedStack(environment);
+  const stack = currentSynthesizedStack(environment);
   const where = environment.stackName;
   if (environment.backend.type === "local" && process.env.CI) {
     throw new CliError(`${where} uses the local backend: state written in CI is lost when the job ends, and the next deploy would create everything again. Configure an s3 or cloud backend for "${environment.name}" in stacks/environments.ts (docs/delivery.md, "Running it in CI").`);
   }
-  checkSynthIsCurrent(stack, where);
   const savedPlan = values.get("plan");
   if (savedPlan !== undefined && !fs.existsSync(savedPlan)) throw new CliError(`${where}: --plan ${savedPlan}: no such file (a saved plan from "terraform plan -out" or "npm run plan")`);
   const tf = findTerraform(process.env, backendTokenEnv(environment));

@@ -1,4 +1,5 @@
 // npm run plan -- <env> [--markdown <file>] [--run-url <url>] [--commit <sha>] [--no-color] [--no-lock] [--refresh-only] [--github-output] [--two-step]
+// Refuses a synth older than action-src/ or the configuration, as deploy and verify do. Then
 // terraform init + plan in cdktf.out/stacks/auth0-<env>, then a summary, and what the apply would
 // unbind from the post-login flow bound now. --markdown writes the pull-request comment, also when
 // anything fails (before Terraform runs too), so an old comment never stands for a new commit.
@@ -10,7 +11,8 @@ import { countsLine } from "./lib/plan-summary";
 import { checkNamedConnections } from "./lib/policy-connections";
 import { checkUnbinding, describeUnbinding } from "./lib/post-login-unbind";
 import { initStack, planStack, planUnbindStep } from "./lib/stack-plan";
-import { CliError, credentialsFor, findEnvironment, parseOptions, runCommand, synthesizedStack } from "./lib/target";
+import { CliError, credentialsFor, findEnvironment, parseOptions, runCommand } from "./lib/target";
+import { currentSynthesizedStack } from "./lib/synth-freshness";
 import { backendTokenEnv, findTerraform, TerraformFailed } from "./lib/terraform";
 
 const OPTIONS = { flags: ["no-color", "no-lock", "refresh-only", "github-output", "two-step"], values: ["markdown", "run-url", "commit"] };
@@ -33,7 +35,7 @@ export async function main(args: string[]): Promise<number> {
     const environment = findEnvironment(positional[0], "plan");
     comment = { ...comment, environment: environment.name, stackName: environment.stackName };
     const credentials = credentialsFor(environment);
-    const stack = synthesizedStack(environment);
+    const stack = currentSynthesizedStack(environment);
     const tf = findTerraform(process.env, backendTokenEnv(environment));
     await checkNamedConnections(environment, credentials.domain, () => managementClient(credentials));
     if (environment.backend.type === "local" && process.env.CI) {

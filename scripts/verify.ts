@@ -6,17 +6,16 @@ import { serializePolicy } from "../action-src/policy";
 import { tenantValues } from "../stacks/action-settings";
 import { managementClient } from "./lib/management-client";
 import { connectionChecks, lookupError, readTenantConnections } from "./lib/policy-connections";
-import { checkSynthIsCurrent } from "./lib/synth-freshness";
 import { compareTenant, expectedFromSynth, formatReport, readTenant } from "./lib/verify-tenant";
-import { CliError, credentialsFor, findEnvironment, parseOptions, runCommand, synthesizedStack } from "./lib/target";
+import { CliError, credentialsFor, findEnvironment, parseOptions, runCommand } from "./lib/target";
+import { currentSynthesizedStack } from "./lib/synth-freshness";
 
 export async function main(args: string[]): Promise<number> {
   const { positional } = parseOptions(args, { flags: [], values: [] }, "verify");
   if (positional.length > 1) throw new CliError("npm run verify: one environment per run (credentials are per tenant)", 2);
   const environment = findEnvironment(positional[0], "verify");
   const credentials = credentialsFor(environment);
-  const stack = synthesizedStack(environment);
-  checkSynthIsCurrent(stack, environment.stackName);
+  const stack = currentSynthesizedStack(environment);
   // As data.auth0_tenant reads them from the provider's AUTH0_DOMAIN (case kept, like the provider).
   const tenant = tenantValues(process.env.AUTH0_DOMAIN?.trim() || credentials.domain);
   const expected = expectedFromSynth(stack.json, tenant, JSON.parse(serializePolicy(environment.policy)));

@@ -375,6 +375,17 @@ describe("npm run plan / deploy / verify as processes", () => {
     expect(fs.readFileSync(md, "utf8").split("\n")[0]).toBe("<!-- auth0-account-linking plan: auth0-qa -->");
   });
 
+  test("plan, deploy and verify refuse a stale synth the same way, before Terraform runs or the tenant is read", async () => {
+    const stale = writeSynthOutdir(synthJson, "auth0-dev", { stale: true });
+    const said = 'error: auth0-dev: cdktf.out is older than action-src/ (the synthesized Action code differs from a fresh bundle). Run "npm run synth" first.\n';
+    for (const [command, args] of [["plan", ["dev"]], ["deploy", ["dev", "--auto-approve"]], ["verify", ["dev"]]] as const) {
+      const result = await run(command, [...args], fakeEnv(["update"], { LINKING_OUTDIR: stale }));
+      expect([command, result.code, result.stderr]).toEqual([command, 1, said]);
+    }
+    expect(calls()).toEqual([]);
+    expect(tenant.requests).toEqual([]);
+  });
+
   test("deploy refuses a stale synth and, in CI, a local backend", async () => {
     const stale = writeSynthOutdir(synthJson, "auth0-dev", { stale: true });
     const staleRun = await run("deploy", ["dev", "--auto-approve"], fakeEnv(["update"], { LINKING_OUTDIR: stale }));
