@@ -11,11 +11,31 @@ import { countsLine } from "./lib/plan-summary";
 import { checkNamedConnections } from "./lib/policy-connections";
 import { checkUnbinding, describeUnbinding } from "./lib/post-login-unbind";
 import { initStack, planStack, planUnbindStep } from "./lib/stack-plan";
-import { CliError, credentialsFor, findEnvironment, parseOptions, runCommand } from "./lib/target";
+import type { CommandSpec } from "./lib/command-line";
+import { parseCommandLine } from "./lib/command-line";
+import { CliError, credentialsFor, findEnvironment, runCommand } from "./lib/target";
 import { currentSynthesizedStack } from "./lib/synth-freshness";
 import { backendTokenEnv, findTerraform, TerraformFailed } from "./lib/terraform";
 
-const OPTIONS = { flags: ["no-color", "no-lock", "refresh-only", "github-output", "two-step"], values: ["markdown", "run-url", "commit"] };
+export const PLAN: CommandSpec = {
+  name: "plan",
+  usage: ["<environment> [options]"],
+  about:
+    "Plans one environment: checks the synth is current and every connection the policy names exists on the tenant, runs terraform init and plan in cdktf.out/stacks/auth0-<environment>, and prints a summary, the hazards and what the apply would unbind from the post-login flow. Changes nothing.",
+  arguments: [{ name: "<environment>", about: "An environment of stacks/environments.ts (its name, or its stack auth0-<name>). One per run." }],
+  options: [
+    { name: "no-color", about: "Plain output (also the default when CI is set)." },
+    { name: "no-lock", about: "Plan without taking the state lock (read-only state credentials)." },
+    { name: "refresh-only", about: "Show only what changed in the tenant outside Terraform (drift)." },
+    { name: "github-output", about: "Append changes=<n> and drifted=<n> to $GITHUB_OUTPUT (GitHub Actions)." },
+    { name: "two-step", about: "When the plan removes the bound Action, save step 1 only (the binding); deploy again for step 2." },
+    { name: "markdown", value: "<file>", about: "Write the pull-request comment to <file>, also when the plan fails." },
+    { name: "run-url", value: "<url>", about: "Link to the CI run, shown in the comment." },
+    { name: "commit", value: "<sha>", about: "The commit planned, shown in the comment." },
+  ],
+  examples: ["npm run plan -- dev", "npm run plan -- prod --refresh-only", "npm run plan -- staging --markdown plan.md --commit $(git rev-parse HEAD)"],
+  notes: ["Credentials: AUTH0_DOMAIN and the Terraform deploy application's AUTH0_CLIENT_ID with AUTH0_CLIENT_SECRET (or AUTH0_CLIENT_ASSERTION_PRIVATE_KEY and AUTH0_CLIENT_ASSERTION_SIGNING_ALG), or AUTH0_API_TOKEN."],
+};
 
 /** `changes` and `drifted` counts for later steps and jobs (GitHub Actions step outputs). */
 function writeGithubOutput(values: Record<string, number>): void {
@@ -25,7 +45,9 @@ function writeGithubOutput(values: Record<string, number>): void {
 }
 
 export async function main(args: string[]): Promise<number> {
-  const { positional, flags, values } = parseOptions(args, OPTIONS, "plan");
+  const parsed = parseCommandLine(args, PLAN);
+  if (!parsed) return 0;
+  const { positional, flags, values } = parsed;
   const markdown = values.get("markdown");
   const named = positional[0] ?? "";
   // Until the environment is known, the comment is addressed as CI addresses it (auth0-<name>).

@@ -10,7 +10,8 @@ import { readPrivateKey, matchesPublicKey } from "./lib/smoke/client-assertion";
 import { findSmokeApplications } from "./lib/smoke/discover";
 import { runSmoke } from "./lib/smoke/run";
 import { SmokeTenant } from "./lib/smoke/tenant";
-import { CliError, credentialsFor, findEnvironment, parseOptions, runCommand } from "./lib/target";
+import { parseCommandLine, type CommandSpec } from "./lib/command-line";
+import { CliError, credentialsFor, findEnvironment, runCommand } from "./lib/target";
 
 function smokeOf(environment: ResolvedEnvironment) {
   if (!environment.smoke) {
@@ -37,8 +38,21 @@ function smokeKey(environment: ResolvedEnvironment, env: NodeJS.ProcessEnv) {
   return { smoke, key };
 }
 
+export const SMOKE: CommandSpec = {
+  name: "smoke",
+  usage: ["<environment> [--check-enabled]"],
+  about:
+    "Proves the linking on the real tenant: creates two users with one fresh email on the environment's two smoke connections, signs in as the newer, checks that they were linked, and deletes what it created (also after a failure or Ctrl-C). Needs smoke on for the environment and deployed (docs/rollout.md, \"Smoke test on a real tenant\").",
+  arguments: [{ name: "<environment>", about: "An environment of stacks/environments.ts (its name, or its stack auth0-<name>). One per run." }],
+  options: [{ name: "check-enabled", about: "Print true or false: is smoke on for the environment (no credentials, no request)." }],
+  examples: ["npm run smoke -- dev", "npm run --silent smoke -- dev --check-enabled"],
+  notes: ["Credentials: AUTH0_DOMAIN and AUTH0_* of an application with read:clients (it finds the smoke applications by name), and SMOKE_PRIVATE_KEY, the private half of smoke.publicKey."],
+};
+
 export async function main(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  const { positional, flags } = parseOptions(args, { flags: ["check-enabled"], values: [] }, "smoke");
+  const parsed = parseCommandLine(args, SMOKE);
+  if (!parsed) return 0;
+  const { positional, flags } = parsed;
   if (positional.length > 1) throw new CliError("npm run smoke: one environment per run (credentials are per tenant)", 2);
   const environment = findEnvironment(positional[0], "smoke");
   if (flags.has("check-enabled")) {

@@ -7,11 +7,25 @@ import { tenantValues } from "../stacks/action-settings";
 import { managementClient } from "./lib/management-client";
 import { connectionChecks, lookupError, readTenantConnections } from "./lib/policy-connections";
 import { compareTenant, expectedFromSynth, formatReport, readTenant } from "./lib/verify-tenant";
-import { CliError, credentialsFor, findEnvironment, parseOptions, runCommand } from "./lib/target";
+import { parseCommandLine, type CommandSpec } from "./lib/command-line";
+import { CliError, credentialsFor, findEnvironment, runCommand } from "./lib/target";
 import { currentSynthesizedStack } from "./lib/synth-freshness";
 
+export const VERIFY: CommandSpec = {
+  name: "verify",
+  usage: ["<environment>"],
+  about:
+    "Checks the live tenant against the synthesized stack: the Actions' deployed code and settings, their secret names, the post-login flow, the applications and their grants, and the connections the policy names. Reads only. Exit 0 when it matches, 1 and a diff when it drifted.",
+  arguments: [{ name: "<environment>", about: "An environment of stacks/environments.ts (its name, or its stack auth0-<name>). One per run." }],
+  options: [],
+  examples: ["npm run verify -- dev"],
+  notes: ["Credentials: as for plan; the application needs read:actions, read:clients, read:client_grants and read:connections."],
+};
+
 export async function main(args: string[]): Promise<number> {
-  const { positional } = parseOptions(args, { flags: [], values: [] }, "verify");
+  const parsed = parseCommandLine(args, VERIFY);
+  if (!parsed) return 0;
+  const { positional } = parsed;
   if (positional.length > 1) throw new CliError("npm run verify: one environment per run (credentials are per tenant)", 2);
   const environment = findEnvironment(positional[0], "verify");
   const credentials = credentialsFor(environment);

@@ -4,6 +4,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { PROJECT_ROOT } from "../../stacks/action-bundle";
+import { parseCommandLine, UsageError } from "./command-line";
 import { ConfigError, resolveEnvironments, type EnvironmentConfig, type ResolvedEnvironment } from "../../stacks/config";
 
 export { PROJECT_ROOT };
@@ -137,7 +138,7 @@ export function runCommand(main: (args: string[]) => Promise<number>): void {
   main(process.argv.slice(2)).then(
     (code) => process.exit(code),
     (err: unknown) => {
-      if (err instanceof CliError) {
+      if (err instanceof CliError || err instanceof UsageError) {
         console.error(`error: ${err.message}`);
         process.exit(err.exitCode);
       }
@@ -152,27 +153,17 @@ export function runCommand(main: (args: string[]) => Promise<number>): void {
   );
 }
 
-/** `--name value` and `--flag` options after the positional environment. */
+/**
+ * `--name value` and `--flag` options after the positional environment (scripts/lib/command-line.ts
+ * reads them; a command with a CommandSpec gets `--help` too, through parseCommandLine).
+ */
 export function parseOptions(args: string[], known: { flags: string[]; values: string[] }, command: string): { positional: string[]; flags: Set<string>; values: Map<string, string> } {
-  const positional: string[] = [];
-  const flags = new Set<string>();
-  const values = new Map<string, string>();
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i];
-    if (!arg.startsWith("--")) {
-      positional.push(arg);
-      continue;
-    }
-    const [name, inline] = arg.slice(2).split(/=(.*)/s, 2);
-    if (known.flags.includes(name) && inline === undefined) flags.add(name);
-    else if (known.values.includes(name)) {
-      const value = inline ?? args[++i];
-      if (value === undefined || value === "") throw new CliError(`npm run ${command}: --${name} needs a value`, 2);
-      values.set(name, value);
-    } else {
-      const all = [...known.flags, ...known.values].map((o) => `--${o}`).join(", ");
-      throw new CliError(`npm run ${command}: unknown option --${name}${all ? ` (options: ${all})` : ""}`, 2);
-    }
-  }
-  return { positional, flags, values };
+  const spec = {
+    name: command,
+    usage: ["<environment> [options]"],
+    about: "",
+    options: [...known.flags.map((name) => ({ name, about: "" })), ...known.values.map((name) => ({ name, value: "<value>", about: "" }))],
+    examples: [],
+  };
+  return parseCommandLine(args, spec) ?? { positional: [], flags: new Set(["help"]), values: new Map() };
 }
