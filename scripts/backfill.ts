@@ -9,6 +9,7 @@ import { DEFAULT_CONCURRENCY } from "./lib/backfill/apply";
 import { ProgressReporter } from "./lib/backfill/progress";
 import { EXIT_INTERRUPTED, runBackfill } from "./lib/backfill/run";
 import { removeScratch } from "./lib/backfill/scratch";
+import { exitOnEndingSignals } from "./lib/private-files";
 import { parseCommandLine, type CommandSpec } from "./lib/command-line";
 import { CliError, credentialsFor, findEnvironment, PROJECT_ROOT, runCommand } from "./lib/target";
 
@@ -84,10 +85,10 @@ export async function main(args: string[]): Promise<number> {
     stop.abort();
     process.stderr.write("\nStopping after the requests in flight (Ctrl-C again to quit at once)...\n");
   });
-  process.on("SIGTERM", () => {
-    removeScratch();
-    process.exit(143);
-  });
+  // A closed terminal or dropped SSH session (SIGHUP) or a kill (SIGTERM): exit now, so the exit
+  // handlers remove the partitions and the partial plan and release the apply's lock (the journal
+  // keeps what an apply finished; running the same command resumes).
+  exitOnEndingSignals({ except: ["SIGINT"], before: () => removeScratch() });
   try {
     return await runBackfill({
       mode,

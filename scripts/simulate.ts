@@ -5,6 +5,7 @@ import { ManagementApiEmulator, type NewUser } from "../test/support/management-
 import { PostLoginRuntime, type LoginOptions } from "../test/support/post-login-runtime";
 import type { LinkingPolicy } from "../action-src/policy";
 import { readCommandLine, type CommandSpec } from "./lib/command-line";
+import { exitOnEndingSignals } from "./lib/private-files";
 import { explain, IGNORED_REASONS } from "./lib/reason-codes";
 
 interface Scenario {
@@ -79,6 +80,8 @@ async function main(): Promise<void> {
     console.error(`error: ${positional.length > 1 ? "one scenario per run" : `unknown scenario "${name}"`}. Run "npm run simulate -- --help" for the list.`);
     process.exit(2);
   }
+  // The emulation's certificate file is removed on exit: make every ending signal an exit.
+  exitOnEndingSignals();
   const tenant = new ManagementApiEmulator();
   await tenant.start();
   const runtime = new PostLoginRuntime(tenant, { policy: scenario.policy, confirmation: scenario.confirmation });

@@ -73,14 +73,17 @@ export async function main(args: string[], env: NodeJS.ProcessEnv = process.env)
     console.log(`interrupted again: leaving the test users behind (smoke connections ${smoke.connections.join(", ")}, email linking-smoke+<run>@example.com): delete them in the dashboard`);
     process.exit(130);
   };
+  // A closed terminal (SIGHUP) too: the run stops and deletes its test users before exiting.
   process.on("SIGINT", onSigint);
   process.on("SIGTERM", onSigint);
+  process.on("SIGHUP", onSigint);
 
   console.log(`smoke ${environment.stackName} (${environment.tenant}) at ${ids.domain}: smoke application ${ids.clientId}, smoke admin ${ids.adminId}`);
   const tenant = new SmokeTenant(ids, key, smoke.algorithm, interrupt.signal);
   const result = await runSmoke({ tenant, connections: smoke.connections, out: (line) => console.log(line), interrupt: interrupt.signal });
   process.off("SIGINT", onSigint);
   process.off("SIGTERM", onSigint);
+  process.off("SIGHUP", onSigint);
   const seconds = (result.ms / 1000).toFixed(1);
   if (result.outcome === "passed") console.log(`smoke passed: ${result.checks} checks in ${seconds} s`);
   else if (result.outcome === "failed") console.log(`smoke FAILED (${result.checks} checks passed before it): the linking did not work as it should on ${ids.domain}`);

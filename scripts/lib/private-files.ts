@@ -2,6 +2,7 @@
 // the operator only whatever the umask, and gone however a command ends. A process killed by a
 // signal it does not handle skips the "exit" event, so the cleanups registered there never run:
 // a closed terminal (SIGHUP), a `kill` or a CI timeout (SIGTERM) as much as Ctrl-C (SIGINT).
+import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -51,6 +52,8 @@ export function tempRootForThisRun(prefix: string): string {
   process.env.TMP = dir;
   process.env.TEMP = dir;
   process.on("exit", () => fs.rmSync(dir, { recursive: true, force: true }));
-  exitOnEndingSignals();
+  // Its own children first (a terminal's hangup reaches them too; a kill aimed at this process
+  // does not): left running, they would write into the directory again after it is removed.
+  exitOnEndingSignals({ before: () => void spawnSync("pkill", ["-TERM", "-P", String(process.pid)], { stdio: "ignore" }) });
   return dir;
 }
