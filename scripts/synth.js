@@ -47,8 +47,9 @@ function main() {
   try {
     app = require(path.join(ROOT, "main.ts"));
   } catch (err) {
-    // A syntax error in stacks/environments.ts (or any source): esbuild names file, line and column.
-    console.error(`error: ${String(err && err.message ? err.message : err).trim()}`);
+    // A syntax error in stacks/environments.ts (or any source): one line, file:line:column and what was expected.
+    const { loadFailure } = require(path.join(ROOT, "scripts", "lib", "environments-file.ts"));
+    console.error(`error: ${loadFailure(err, require.resolve(path.join(ROOT, "stacks", "environments")))}`);
     process.exit(1);
   }
   const outdir = process.env.CDKTF_OUTDIR || path.resolve(ROOT, process.env.LINKING_OUTDIR || "cdktf.out");

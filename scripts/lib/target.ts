@@ -5,6 +5,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { PROJECT_ROOT } from "../../stacks/action-bundle";
 import { parseCommandLine, UsageError } from "./command-line";
+import { loadFailure } from "./environments-file";
 import { ConfigError, resolveEnvironments, type EnvironmentConfig, type ResolvedEnvironment } from "../../stacks/config";
 
 export { PROJECT_ROOT };
@@ -33,10 +34,7 @@ export function configuredEnvironments(): ResolvedEnvironment[] {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     loaded = require("../../stacks/environments") as { environments: EnvironmentConfig[] };
   } catch (err) {
-    // ts-node's TSError carries the compiler's own lines ("stacks/environments.ts(4,3): error TS1005: ...").
-    const said = (err as { diagnosticText?: string }).diagnosticText ?? `stacks/environments.ts: ${err instanceof Error ? err.message : String(err)}`;
-    const lines = said.trim().split("\n").map((line) => line.replace(/: error (TS\d+):/, ": $1:"));
-    throw new CliError(`${lines.join("; ")} (the file does not load: fix it and run again)`);
+    throw new CliError(loadFailure(err, require.resolve("../../stacks/environments")));
   }
   return resolveEnvironments(loaded.environments);
 }
