@@ -7,6 +7,7 @@ import type { LinkingPolicy } from "../action-src/policy";
 import { readCommandLine, type CommandSpec } from "./lib/command-line";
 import { exitOnEndingSignals } from "./lib/private-files";
 import { explain, IGNORED_REASONS } from "./lib/reason-codes";
+import { simulateBackfill } from "./lib/simulate-backfill";
 
 interface Scenario {
   about: string;
@@ -54,6 +55,9 @@ const scenarios: Record<string, Scenario> = {
   "rate-limited": { about: "One 429 with a 1 s reset, honoured", policy: TRUSTED, users: [gh, db], logins: ["auth0|db01"], setup: (t) => t.rateLimitNext(1, { resetInSeconds: 1 }) },
 };
 
+/** Not a login scenario: the backfill walk-through (scripts/lib/simulate-backfill.ts). */
+const BACKFILL = "backfill";
+
 function spec(): CommandSpec {
   const width = Math.max(...Object.keys(scenarios).map((k) => k.length)) + 2;
   return {
@@ -63,14 +67,20 @@ function spec(): CommandSpec {
       "Runs the bundled Actions through a named scenario against a local emulation of Auth0 (offline, no tenant, no credentials) and shows each login: the decision and why, the Management API requests and the accounts afterwards.",
     arguments: [{ name: "<scenario>", about: "One of the scenarios below." }],
     options: [],
-    examples: ["npm run simulate -- github-then-password", "npm run simulate -- confirm-link"],
-    notes: ["Scenarios:", ...Object.entries(scenarios).map(([key, s]) => `  ${key.padEnd(width)}${s.about}`)],
+    examples: ["npm run simulate -- github-then-password", "npm run simulate -- confirm-link", "npm run simulate -- backfill"],
+    notes: [
+      "Scenarios:",
+      ...Object.entries(scenarios).map(([key, s]) => `  ${key.padEnd(width)}${s.about}`),
+      `  ${BACKFILL.padEnd(width)}The backfill offline: a tenant with duplicate accounts, npm run backfill's dry run, review and apply against it`,
+    ],
   };
 }
 
 async function main(): Promise<void> {
   const { positional } = readCommandLine(process.argv.slice(2), spec());
   const name = positional[0];
+  exitOnEndingSignals();
+  if (name === BACKFILL && positional.length === 1) process.exit(await simulateBackfill());
   const scenario = name ? scenarios[name] : undefined;
   if (!scenario || positional.length > 1) {
     if (!name) {
@@ -80,8 +90,6 @@ async function main(): Promise<void> {
     console.error(`error: ${positional.length > 1 ? "one scenario per run" : `unknown scenario "${name}"`}. Run "npm run simulate -- --help" for the list.`);
     process.exit(2);
   }
-  // The emulation's certificate file is removed on exit: make every ending signal an exit.
-  exitOnEndingSignals();
   const tenant = new ManagementApiEmulator();
   await tenant.start();
   const runtime = new PostLoginRuntime(tenant, { policy: scenario.policy, confirmation: scenario.confirmation });
