@@ -4,7 +4,9 @@
 //   (the stack declares them trusted in the policy: see smoke-config.ts);
 // - the smoke admin application: client credentials authenticated with private_key_jwt against
 //   the PUBLIC key in the configuration, granted exactly create:users read:users delete:users.
-// No secret exists on Auth0's side or in state: the admin's private key never leaves the operator.
+//   No secret exists on Auth0's side or in state: the admin's private key never leaves the operator.
+//   With `adminClientId` instead (plans without private key JWT), the admin is an application the
+//   operator created outside the stack; the stack makes no admin and its secret is never in state.
 import { Construct } from "constructs";
 import { Client } from "../.gen/providers/auth0/client";
 import { ClientCredentials } from "../.gen/providers/auth0/client-credentials";
@@ -35,7 +37,8 @@ export interface SmokeProps {
 
 export class SmokeSetup extends Construct {
   readonly client: Client;
-  readonly admin: Client;
+  /** Only with `publicKey`: an `adminClientId` application is the operator's, not the stack's. */
+  readonly admin?: Client;
   readonly connections: Connection[];
 
   constructor(scope: Construct, id: string, props: SmokeProps) {
@@ -88,6 +91,8 @@ export class SmokeSetup extends Construct {
       return connection;
     });
 
+    if (props.smoke.admin.kind !== "private_key_jwt") return;
+    const { publicKey, algorithm } = props.smoke.admin;
     this.admin = new Client(this, "admin", {
       name: smokeAdminName(props.environment),
       description: "Creates, reads and deletes the smoke test's own users (npm run smoke). Private key JWT; the private key stays with the operator. Managed by Terraform.",
@@ -101,7 +106,7 @@ export class SmokeSetup extends Construct {
       clientId: this.admin.clientId,
       authenticationMethod: "private_key_jwt",
       privateKeyJwt: {
-        credentials: [{ name: "smoke-admin", credentialType: "public_key", pem: props.smoke.publicKey, algorithm: props.smoke.algorithm }],
+        credentials: [{ name: "smoke-admin", credentialType: "public_key", pem: publicKey, algorithm }],
       },
     }).overrideLogicalId("smoke_admin_client_credentials");
     new ClientGrant(this, "admin-grant", {
