@@ -29,6 +29,11 @@ export const SMOKE_ADDRESSES = [
   "auth0_client_grant.smoke_admin_client_grant",
 ] as const;
 
+/** The addresses a smoke setup has: without the admin's three when the admin is the operator's (adminClientId). */
+export function smokeAddresses(smoke: ResolvedSmoke): string[] {
+  return SMOKE_ADDRESSES.filter((a) => smoke.admin.kind === "private_key_jwt" || !a.startsWith("auth0_client") || !a.includes(".smoke_admin_"));
+}
+
 export interface SmokeProps {
   environment: string;
   tenant: DataAuth0Tenant;

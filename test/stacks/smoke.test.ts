@@ -2,7 +2,7 @@
 // it needs, no secret anywhere) and what configuration validation refuses.
 import { generateKeyPairSync } from "crypto";
 import { ConfigError, resolveEnvironments, type EnvironmentConfig } from "../../stacks/config";
-import { SMOKE_ADDRESSES } from "../../stacks/smoke";
+import { SMOKE_ADDRESSES, smokeAddresses } from "../../stacks/smoke";
 import { PASSWORD_REALM_GRANT } from "../../stacks/smoke-config";
 import { synthEnvironment } from "../support/synth";
 import { DEV } from "./fixtures";
@@ -99,6 +99,8 @@ test("for every plan: with adminClientId the stack makes no admin (the operator'
   const { json, tf } = synthEnvironment(env);
   const addresses = Object.entries(tf.resource).flatMap(([type, byName]) => Object.keys(byName).map((n) => `${type}.${n}`));
   expect(addresses.filter((a) => a.includes("smoke")).sort()).toEqual(SMOKE_ADDRESSES.filter((a) => !a.includes("smoke_admin")).sort());
+  expect(smokeAddresses(env.smoke!).sort()).toEqual(addresses.filter((a) => a.includes("smoke")).sort());
+  expect(contractProblems(env, tf, json)).toEqual([]);
   // Neither its id nor any secret is in the synthesized stack: the stack does not manage it.
   expect(json).not.toContain(ADMIN_ID);
   const r = tf.resource as Record<string, Record<string, Record<string, unknown>>>;
