@@ -17,18 +17,6 @@ if (process.env.TF_CLI_CONFIG_FILE && !fs.existsSync(process.env.TF_CLI_CONFIG_F
 const ROOT = path.join(__dirname, "..");
 const started = process.hrtime.bigint();
 
-/** Loads .ts files through esbuild's transform, with the project's compiler settings. */
-function registerTypeScript() {
-  const { transformSync } = require("esbuild");
-  const tsconfig = JSON.parse(fs.readFileSync(path.join(ROOT, "tsconfig.json"), "utf8"));
-  const tsconfigRaw = { compilerOptions: { target: tsconfig.compilerOptions.target, experimentalDecorators: tsconfig.compilerOptions.experimentalDecorators } };
-  require.extensions[".ts"] = (module, filename) => {
-    const source = fs.readFileSync(filename, "utf8");
-    const { code } = transformSync(source, { loader: "ts", format: "cjs", target: "node20", sourcefile: filename, sourcemap: "inline", tsconfigRaw });
-    module._compile(code, filename);
-  };
-}
-
 const SYNTH = {
   name: "synth",
   usage: ["[options]"],
@@ -40,7 +28,7 @@ const SYNTH = {
 };
 
 function main() {
-  registerTypeScript();
+  require("./lib/register-typescript.js");
   const { flags } = require(path.join(ROOT, "scripts", "lib", "command-line.ts")).readCommandLine(process.argv.slice(2), SYNTH);
   const appMode = flags.has("app");
   let app;

@@ -11,6 +11,7 @@ import { testCertificate } from "../../test/support/tls";
 import { privateTempDir } from "./private-files";
 
 const ROOT = path.resolve(__dirname, "..", "..");
+const REGISTER_TS = path.join(ROOT, "scripts", "lib", "register-typescript.js");
 const HOST = path.join(ROOT, "test", "support", "environments-host.ts");
 
 /** The environment the walk-through configures (in place of stacks/environments.ts, for this run only). */
@@ -47,7 +48,7 @@ const CLIENT = { clientId: "simulated-operator", clientSecret: "simulated-operat
 function backfill(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
   console.log(`\n$ npm run backfill -- ${args.join(" ")}\n`);
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", HOST, JSON.stringify([SIMULATED_ENVIRONMENT]), path.join(ROOT, "scripts", "backfill.ts"), ...args], { cwd: ROOT, env, stdio: ["ignore", "inherit", "inherit"] });
+    const child = spawn(process.execPath, ["-r", REGISTER_TS, HOST, JSON.stringify([SIMULATED_ENVIRONMENT]), path.join(ROOT, "scripts", "backfill.ts"), ...args], { cwd: ROOT, env, stdio: ["ignore", "inherit", "inherit"] });
     child.on("error", reject);
     child.on("close", (code) => resolve(code ?? 1));
   });

@@ -12,14 +12,14 @@ import { ENVIRONMENTS } from "../../scripts/environments";
 import { PLAN } from "../../scripts/plan";
 import { SMOKE } from "../../scripts/smoke";
 import { VERIFY } from "../../scripts/verify";
-import { cleanEnv, runWithEnvironments, type ScriptResult } from "../support/run-script";
+import { cleanEnv, REGISTER_TS, runWithEnvironments, type ScriptResult } from "../support/run-script";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 
-/** Runs a command as `npm run` does (ts-node for .ts, node for synth.js), in `cwd`. */
+/** Runs a command as `npm run` does (scripts/lib/register-typescript.js for .ts, node for synth.js). */
 function run(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<ScriptResult> {
   const file = command === "synth" ? path.join(ROOT, "scripts", "synth.js") : path.join(ROOT, "scripts", `${command}.ts`);
-  const argv = command === "synth" ? [file, ...args] : ["-r", "ts-node/register/transpile-only", file, ...args];
+  const argv = command === "synth" ? [file, ...args] : ["-r", REGISTER_TS, file, ...args];
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, argv, { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";

@@ -9,7 +9,7 @@ import { resolvePolicy } from "../../action-src/policy";
 import { partitionUsers } from "../../scripts/lib/backfill/partition";
 import type { EnvironmentConfig } from "../../stacks/config";
 import { ManagementApiEmulator } from "../support/management-api";
-import { cleanEnv, type ScriptResult } from "../support/run-script";
+import { cleanEnv, REGISTER_TS, type ScriptResult } from "../support/run-script";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const HOST = path.join(__dirname, "..", "support", "environments-host.ts");
@@ -24,12 +24,12 @@ const tmp = () => {
 };
 afterAll(() => made.forEach((dir) => fs.rmSync(dir, { recursive: true, force: true })));
 const mode = (file: string) => fs.statSync(file).mode & 0o777;
-/** What a run left in `dir`, ts-node's own compile cache aside. */
+/** What a run left in `dir` (a compile cache a tool may keep there aside). */
 const leftIn = (dir: string) => fs.readdirSync(dir).filter((f) => !f.startsWith("v8-compile-cache"));
 
 /** `npm run backfill -- <args>` under `umask 000` (sh sets it, then becomes node), with its own TMPDIR. */
 function startBackfill(args: string[], env: NodeJS.ProcessEnv): { child: import("child_process").ChildProcess; done: Promise<ScriptResult> } {
-  const node = [process.execPath, "-r", "ts-node/register/transpile-only", HOST, JSON.stringify(ENVIRONMENTS), path.join(ROOT, "scripts", "backfill.ts"), ...args];
+  const node = [process.execPath, "-r", REGISTER_TS, HOST, JSON.stringify(ENVIRONMENTS), path.join(ROOT, "scripts", "backfill.ts"), ...args];
   const child = spawn("/bin/sh", ["-c", 'umask 000 && exec "$@"', "sh", ...node], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
   const done = new Promise<ScriptResult>((resolve, reject) => {
     let stdout = "";
@@ -112,7 +112,7 @@ test("partition files are created 0600 under umask 000", async () => {
 
 test("npm run bench, killed mid-measurement (SIGTERM), leaves no temporary file", async () => {
   const temp = tmp();
-  const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", path.join(ROOT, "scripts", "bench.ts"), "backfill-apply"], { cwd: ROOT, env: cleanEnv({ TMPDIR: temp }), stdio: "ignore" });
+  const child = spawn(process.execPath, ["-r", REGISTER_TS, path.join(ROOT, "scripts", "bench.ts"), "backfill-apply"], { cwd: ROOT, env: cleanEnv({ TMPDIR: temp }), stdio: "ignore" });
   const exited = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
   // Its stacks, exports and plans live in one private directory under TMPDIR while it measures.
   const inUse = () => leftIn(temp).filter((f) => f.startsWith("linking-bench-")).flatMap((d) => fs.readdirSync(path.join(temp, d))).some((f) => f.startsWith("bench-apply-"));
