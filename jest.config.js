@@ -12,8 +12,11 @@ module.exports = {
   // Most suites wait on child processes and local HTTPS servers more than they compute: on two
   // cores, jest's default (cores - 1 = one file at a time) leaves the machine idle for much of the
   // run. JEST_WORKERS overrides it (e.g. JEST_WORKERS=1 on a machine shared with other work).
-  maxWorkers: process.env.JEST_WORKERS || "200%",
+  maxWorkers: process.env.JEST_WORKERS || "150%",
   // Progress from the start: a line as each file starts and ends, failures in full, the slowest files.
   reporters: ["<rootDir>/test/support/progress-reporter.js"],
   testTimeout: 60000,
+  // cdktf's matchers (test/setup.js) live on the global expect, which jest 30 would otherwise
+  // "soft delete" between the files a worker runs, warning at each later use.
+  testEnvironmentOptions: { globalsCleanup: "off" },
 };

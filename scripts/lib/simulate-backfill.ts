@@ -69,7 +69,7 @@ export async function simulateBackfill(): Promise<number> {
   process.on("exit", () => fs.rmSync(dir, { recursive: true, force: true }));
   try {
     tenant.addClient(CLIENT);
-    tenant.exportPollsBeforeDone = 1;
+    tenant.exportPollsBeforeDone = 0;
     for (const user of SIMULATED_USERS) tenant.createUser(user);
     console.log("scenario: backfill: the tenant already has people with more than one account; the backfill links them with the Action's rules.");
     console.log(`It runs the real npm run backfill against a local emulation of Auth0 at ${tenant.domain}, with this environment in place of stacks/environments.ts:`);

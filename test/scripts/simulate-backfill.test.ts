@@ -28,4 +28,5 @@ test("npm run simulate -- backfill: dry run, review, apply and a resumed apply, 
   expect(out).toMatch(/accounts now:\n(.*\n)*? {2}github\|1001 +ada@example\.com +verified: true +identities: \[github\|1001, auth0\|ada01\]/);
   expect(out).toMatch(/ {2}github\|3003 +linus@example\.com +verified: false +identities: \[github\|3003\]/);
   expect(fs.readdirSync(temp).filter((f) => !f.startsWith("v8-compile-cache"))).toEqual([]);
-});
+  // Five processes one after another (the walk-through, four backfill runs) and the export job's wait.
+}, 180_000);
