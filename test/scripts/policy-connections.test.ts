@@ -5,7 +5,7 @@ import { generateKeyPairSync } from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { connectionsNamed, missingConnections, unmentionedConnections } from "../../scripts/lib/policy-connections";
+import { connectionsNamed, missingConnections, readTenantConnections, unmentionedConnections } from "../../scripts/lib/policy-connections";
 import { resolveEnvironments, type EnvironmentConfig } from "../../stacks/config";
 import { deploySynthesizedStack, DEPLOYER } from "../support/deployed-tenant";
 import { ManagementApiEmulator } from "../support/management-api";
@@ -35,6 +35,13 @@ describe("which connections a policy names (pure)", () => {
     const tenant = [{ name: "okta-workforce", strategy: "okta" }, { name: "github", strategy: "github" }, { name: "legacy-db", strategy: "auth0" }, { name: "Username-Password-Authentication", strategy: "auth0" }];
     expect(missingConnections(connectionsNamed(env), tenant)).toEqual([{ name: "okta-workfroce", where: "policy.connections (trusted)" }]);
     expect(unmentionedConnections(env, tenant).map((c) => c.name)).toEqual(["okta-workforce", "Username-Password-Authentication"]);
+  });
+
+  test("the lookup asks for names and strategies only: a connection's options (its secrets) are never requested", async () => {
+    const asked: unknown[] = [];
+    const client = { connections: { list: async (query: unknown) => (asked.push(query), [{ name: "github", strategy: "github" }, { name: "okta", strategy: "okta" }]) } };
+    expect(await readTenantConnections(client as never)).toEqual([{ name: "github", strategy: "github" }, { name: "okta", strategy: "okta" }]);
+    expect(asked).toEqual([{ fields: "name,strategy", include_fields: true, take: 100 }]);
   });
 
   test("the smoke test's connections are the stack's own: not looked up", () => {
