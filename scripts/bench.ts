@@ -1,5 +1,6 @@
-// npm run bench: one run of each measurement on this machine, printed as a table.
-// Not a test: numbers vary with the machine; targets are printed next to them.
+// npm run bench [-- <measurement>...]: one run of each measurement (or of those named) on this
+// machine, printed as a table. Not a test: numbers vary with the machine; targets are printed next
+// to them. Every temporary file goes into one private directory, removed however the run ends.
 import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
@@ -9,6 +10,8 @@ import { actionBench } from "./bench/action";
 import { synthBench } from "./bench/synth";
 import { measureApply } from "./bench/backfill-apply";
 import { measureDryRun } from "./bench/backfill-dry-run";
+import { readCommandLine, type CommandSpec } from "./lib/command-line";
+import { tempRootForThisRun } from "./lib/private-files";
 
 const rows: Array<[string, string, string]> = [];
 const row = (what: string, value: string, target = "") => {
@@ -68,22 +71,44 @@ async function backfillApply(): Promise<void> {
   }
 }
 
+/** Each measurement by the name `npm run bench -- <name>` runs it under, in the order a full run takes. */
+const MEASUREMENTS: Array<{ name: string; about: string; run: () => Promise<void> | void }> = [
+  { name: "bindings", about: "Generating the provider bindings from the pinned schema, in process.", run: bindings },
+  { name: "bundle", about: "Building the Action bundle (type-check + esbuild) and its size.", run: bundle },
+  { name: "synth", about: "npm run synth for three environments, before and after, with where the time goes (fresh processes).", run: synth },
+  { name: "sdk-load", about: "require('auth0') in a fresh process (what the Action avoids).", run: sdkLoad },
+  { name: "action", about: "The Action's logins against the emulation: cold and warm, requests per login.", run: () => actionBench(row) },
+  { name: "backfill-apply", about: "The backfill apply's sustained rate against a rate-limited emulation (10 and 50 req/s, 0-100 ms latency).", run: backfillApply },
+  { name: "backfill-dry-run", about: "The backfill dry run on a generated export of 1,000,000 users: time, memory, temporary disk.", run: () => backfillDryRun(1_000_000) },
+  { name: "backfill-dry-run-10m", about: "The same on 10,000,000 users (the longest measurement).", run: () => backfillDryRun(10_000_000) },
+];
+
+const BENCH: CommandSpec = {
+  name: "bench",
+  usage: ["[<measurement>...]"],
+  about: "Measures this machine: runs every measurement once (or only those named) and prints a table of figures with their targets. Temporary files go into one private directory that is removed at the end, on Ctrl-C, SIGTERM and SIGHUP too.",
+  arguments: [{ name: "<measurement>", about: `One of: ${MEASUREMENTS.map((m) => m.name).join(", ")} (all when none is named).` }],
+  options: [],
+  examples: ["npm run bench", "npm run bench -- synth", "npm run bench -- action backfill-apply"],
+  notes: ["Measurements:", ...MEASUREMENTS.map((m) => `  ${m.name.padEnd(22)}${m.about}`)],
+};
+
 async function main(): Promise<void> {
+  const { positional } = readCommandLine(process.argv.slice(2), BENCH);
+  const unknown = positional.filter((name) => !MEASUREMENTS.some((m) => m.name === name));
+  if (unknown.length > 0) {
+    console.error(`error: unknown measurement ${unknown.map((u) => `"${u}"`).join(", ")} (measurements: ${MEASUREMENTS.map((m) => m.name).join(", ")}). Run "npm run bench -- --help" for usage.`);
+    process.exit(2);
+  }
+  tempRootForThisRun("linking-bench-");
   console.error(`bench on ${os.cpus().length} cores, node ${process.version}`);
-  await bindings();
-  bundle();
-  synth();
-  sdkLoad();
-  await actionBench(row);
-  await backfillApply();
-  await backfillDryRun(1_000_000);
-  await backfillDryRun(10_000_000);
+  for (const m of MEASUREMENTS) if (positional.length === 0 || positional.includes(m.name)) await m.run();
   const width = Math.max(...rows.map((r) => r[0].length));
   console.log(`\n${"measurement".padEnd(width)} | value | target`);
   for (const [what, value, target] of rows) console.log(`${what.padEnd(width)} | ${value} | ${target}`);
 }
 
 main().catch((err) => {
-  console.error(err);
+  console.error(`error: bench stopped: ${err instanceof Error ? err.message : String(err)}`);
   process.exit(1);
 });

@@ -7,14 +7,17 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as readline from "readline";
+import { managementClient } from "./lib/management-client";
 import { describeChange } from "./lib/plan-comment";
+import { checkNamedConnections } from "./lib/policy-connections";
 import { countsLine, type PlanSummary } from "./lib/plan-summary";
 import { applyRefusal } from "./lib/apply-refusals";
 import { checkUnbinding, describeUnbinding } from "./lib/post-login-unbind";
 import { replanIfHalfDone } from "./lib/secret-heal";
 import { applyPlan, initStack, PLAN_FILE, planStack, planUnbindStep, showPlan, unreviewed, type StackPlan } from "./lib/stack-plan";
-import { CliError, credentialsFor, findEnvironment, parseOptions, runCommand, synthesizedStack } from "./lib/target";
-import { checkSynthIsCurrent } from "./lib/synth-freshness";
+import { parseCommandLine, type CommandSpec } from "./lib/command-line";
+import { CliError, credentialsFor, findEnvironment, runCommand } from "./lib/target";
+import { currentSynthesizedStack } from "./lib/synth-freshness";
 import { backendTokenEnv, findTerraform, TerraformFailed } from "./lib/terraform";
 
 async function confirm(question: string): Promise<boolean> {
@@ -28,20 +31,38 @@ function describe(summary: PlanSummary): string[] {
   return summary.changes.map((c) => `  ${c.address}: ${describeChange(c).replace(/\*\*/g, "")}`);
 }
 
+export const DEPLOY: CommandSpec = {
+  name: "deploy",
+  usage: ["<environment> [options]"],
+  about:
+    "Deploys one environment: the same checks as plan, then terraform plan, a summary, and after you type \"yes\" the apply of exactly that saved plan (a plan that removes the bound Action is applied in two steps, as Auth0 requires). Refuses a plan that unbinds post-login Actions this stack did not bind unless --allow-unbind.",
+  arguments: [{ name: "<environment>", about: "An environment of stacks/environments.ts (its name, or its stack auth0-<name>). One per run." }],
+  options: [
+    { name: "auto-approve", about: "Apply without asking (needed when not in a terminal, as in CI)." },
+    { name: "allow-unbind", about: "Apply although the plan unbinds post-login Actions this stack did not bind (or the bindings cannot be read)." },
+    { name: "no-color", about: "Plain output (also the default when CI is set)." },
+    { name: "plan", value: "<file>", about: "Apply this plan, saved earlier by npm run plan or terraform plan -out, instead of planning again." },
+  ],
+  examples: ["npm run deploy -- dev", "npm run deploy -- prod --plan tfplan --auto-approve"],
+  notes: ["Credentials: AUTH0_DOMAIN and the Terraform deploy application's AUTH0_CLIENT_ID with AUTH0_CLIENT_SECRET (or AUTH0_CLIENT_ASSERTION_PRIVATE_KEY and AUTH0_CLIENT_ASSERTION_SIGNING_ALG), or AUTH0_API_TOKEN."],
+};
+
 export async function main(args: string[]): Promise<number> {
-  const { positional, flags, values } = parseOptions(args, { flags: ["auto-approve", "allow-unbind", "no-color"], values: ["plan"] }, "deploy");
+  const parsed = parseCommandLine(args, DEPLOY);
+  if (!parsed) return 0;
+  const { positional, flags, values } = parsed;
   if (positional.length > 1) throw new CliError("npm run deploy: one environment per run (the provider reads process-wide AUTH0_* variables)", 2);
   const environment = findEnvironment(positional[0], "deploy");
   const credentials = credentialsFor(environment);
-  const stack = synthesizedStack(environment);
+  const stack = currentSynthesizedStack(environment);
   const where = environment.stackName;
   if (environment.backend.type === "local" && process.env.CI) {
     throw new CliError(`${where} uses the local backend: state written in CI is lost when the job ends, and the next deploy would create everything again. Configure an s3 or cloud backend for "${environment.name}" in stacks/environments.ts (docs/delivery.md, "Running it in CI").`);
   }
-  checkSynthIsCurrent(stack, where);
   const savedPlan = values.get("plan");
   if (savedPlan !== undefined && !fs.existsSync(savedPlan)) throw new CliError(`${where}: --plan ${savedPlan}: no such file (a saved plan from "terraform plan -out" or "npm run plan")`);
   const tf = findTerraform(process.env, backendTokenEnv(environment));
+  await checkNamedConnections(environment, credentials.domain, () => managementClient(credentials));
   const color = !flags.has("no-color") && !process.env.CI;
 
   await initStack(tf, stack, { color });

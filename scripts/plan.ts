@@ -1,4 +1,5 @@
 // npm run plan -- <env> [--markdown <file>] [--run-url <url>] [--commit <sha>] [--no-color] [--no-lock] [--refresh-only] [--github-output] [--two-step] [--for-apply [--allow-unbind]]
+// Refuses a synth older than action-src/ or the configuration, as deploy and verify do. Then
 // terraform init + plan in cdktf.out/stacks/auth0-<env>, then a summary, and what the apply would
 // unbind from the post-login flow bound now. --markdown writes the pull-request comment, also when
 // anything fails (before Terraform runs too), so an old comment never stands for a new commit.
@@ -6,16 +7,41 @@
 // --for-apply: the saved plan is going to be applied as is (CI's apply job runs Terraform alone), so
 // what `deploy` would refuse fails the plan here (after the comment is written), unless --allow-unbind.
 import * as fs from "fs";
+import { managementClient } from "./lib/management-client";
 import { planComment } from "./lib/plan-comment";
 import { countsLine } from "./lib/plan-summary";
 import { applyRefusal } from "./lib/apply-refusals";
+import { checkNamedConnections } from "./lib/policy-connections";
 import { checkUnbinding, describeUnbinding } from "./lib/post-login-unbind";
 import { replanIfHalfDone } from "./lib/secret-heal";
 import { initStack, planStack, planUnbindStep } from "./lib/stack-plan";
-import { CliError, credentialsFor, findEnvironment, parseOptions, runCommand, synthesizedStack } from "./lib/target";
+import type { CommandSpec } from "./lib/command-line";
+import { parseCommandLine } from "./lib/command-line";
+import { CliError, credentialsFor, findEnvironment, runCommand } from "./lib/target";
+import { currentSynthesizedStack } from "./lib/synth-freshness";
 import { backendTokenEnv, findTerraform, TerraformFailed } from "./lib/terraform";
 
-const OPTIONS = { flags: ["no-color", "no-lock", "refresh-only", "github-output", "two-step", "for-apply", "allow-unbind"], values: ["markdown", "run-url", "commit"] };
+export const PLAN: CommandSpec = {
+  name: "plan",
+  usage: ["<environment> [options]"],
+  about:
+    "Plans one environment: checks the synth is current and every connection the policy names exists on the tenant, runs terraform init and plan in cdktf.out/stacks/auth0-<environment>, and prints a summary, the hazards and what the apply would unbind from the post-login flow. Changes nothing.",
+  arguments: [{ name: "<environment>", about: "An environment of stacks/environments.ts (its name, or its stack auth0-<name>). One per run." }],
+  options: [
+    { name: "no-color", about: "Plain output (also the default when CI is set)." },
+    { name: "no-lock", about: "Plan without taking the state lock (read-only state credentials)." },
+    { name: "refresh-only", about: "Show only what changed in the tenant outside Terraform (drift)." },
+    { name: "github-output", about: "Append changes=<n> and drifted=<n> to $GITHUB_OUTPUT (GitHub Actions)." },
+    { name: "two-step", about: "When the plan removes the bound Action, save step 1 only (the binding); deploy again for step 2." },
+    { name: "for-apply", about: "CI's plan for an apply: refuse what deploy refuses (a bound Action replaced, foreign Actions unbound) before the plan is sealed." },
+    { name: "allow-unbind", about: "With --for-apply: allow unbinding post-login Actions this stack does not own." },
+    { name: "markdown", value: "<file>", about: "Write the pull-request comment to <file>, also when the plan fails." },
+    { name: "run-url", value: "<url>", about: "Link to the CI run, shown in the comment." },
+    { name: "commit", value: "<sha>", about: "The commit planned, shown in the comment." },
+  ],
+  examples: ["npm run plan -- dev", "npm run plan -- prod --refresh-only", "npm run plan -- staging --markdown plan.md --commit $(git rev-parse HEAD)"],
+  notes: ["Credentials: AUTH0_DOMAIN and the Terraform deploy application's AUTH0_CLIENT_ID with AUTH0_CLIENT_SECRET (or AUTH0_CLIENT_ASSERTION_PRIVATE_KEY and AUTH0_CLIENT_ASSERTION_SIGNING_ALG), or AUTH0_API_TOKEN."],
+};
 
 /** `changes` and `drifted` counts for later steps and jobs (GitHub Actions step outputs). */
 function writeGithubOutput(values: Record<string, number>): void {
@@ -25,7 +51,9 @@ function writeGithubOutput(values: Record<string, number>): void {
 }
 
 export async function main(args: string[]): Promise<number> {
-  const { positional, flags, values } = parseOptions(args, OPTIONS, "plan");
+  const parsed = parseCommandLine(args, PLAN);
+  if (!parsed) return 0;
+  const { positional, flags, values } = parsed;
   const markdown = values.get("markdown");
   const named = positional[0] ?? "";
   // Until the environment is known, the comment is addressed as CI addresses it (auth0-<name>).
@@ -37,8 +65,9 @@ export async function main(args: string[]): Promise<number> {
     const environment = findEnvironment(positional[0], "plan");
     comment = { ...comment, environment: environment.name, stackName: environment.stackName };
     const credentials = credentialsFor(environment);
-    const stack = synthesizedStack(environment);
+    const stack = currentSynthesizedStack(environment);
     const tf = findTerraform(process.env, backendTokenEnv(environment));
+    await checkNamedConnections(environment, credentials.domain, () => managementClient(credentials));
     if (environment.backend.type === "local" && process.env.CI) {
       const note = `${environment.stackName} uses the local backend: in CI there is no state, so this plan starts from an empty tenant. Configure an s3 or cloud backend (docs/delivery.md, "Running it in CI").`;
       console.warn(`warning: ${note}`);

@@ -4,7 +4,10 @@
 import { ManagementApiEmulator, type NewUser } from "../test/support/management-api";
 import { PostLoginRuntime, type LoginOptions } from "../test/support/post-login-runtime";
 import type { LinkingPolicy } from "../action-src/policy";
+import { readCommandLine, type CommandSpec } from "./lib/command-line";
+import { exitOnEndingSignals } from "./lib/private-files";
 import { explain, IGNORED_REASONS } from "./lib/reason-codes";
+import { simulateBackfill } from "./lib/simulate-backfill";
 
 interface Scenario {
   about: string;
@@ -66,14 +69,40 @@ const scenarios: Record<string, Scenario> = {
   "rate-limited": { about: "One 429 with a 1 s reset, honoured", policy: TRUSTED, users: [gh, db], logins: ["auth0|db01"], setup: (t) => t.rateLimitNext(1, { resetInSeconds: 1 }) },
 };
 
+/** Not a login scenario: the backfill walk-through (scripts/lib/simulate-backfill.ts). */
+const BACKFILL = "backfill";
+
+function spec(): CommandSpec {
+  const width = Math.max(...Object.keys(scenarios).map((k) => k.length)) + 2;
+  return {
+    name: "simulate",
+    usage: ["<scenario>"],
+    about:
+      "Runs the bundled Actions through a named scenario against a local emulation of Auth0 (offline, no tenant, no credentials) and shows each login: the decision and why, the Management API requests and the accounts afterwards.",
+    arguments: [{ name: "<scenario>", about: "One of the scenarios below." }],
+    options: [],
+    examples: ["npm run simulate -- github-then-password", "npm run simulate -- confirm-link", "npm run simulate -- backfill"],
+    notes: [
+      "Scenarios:",
+      ...Object.entries(scenarios).map(([key, s]) => `  ${key.padEnd(width)}${s.about}`),
+      `  ${BACKFILL.padEnd(width)}The backfill offline: a tenant with duplicate accounts, npm run backfill's dry run, review and apply against it`,
+    ],
+  };
+}
+
 async function main(): Promise<void> {
-  const name = process.argv[2];
+  const { positional } = readCommandLine(process.argv.slice(2), spec());
+  const name = positional[0];
+  exitOnEndingSignals();
+  if (name === BACKFILL && positional.length === 1) process.exit(await simulateBackfill());
   const scenario = name ? scenarios[name] : undefined;
-  if (!scenario) {
-    if (name) console.error(`error: unknown scenario "${name}"; run npm run simulate to list them\n`);
-    console.error("usage: npm run simulate -- <scenario>\n");
-    for (const [key, s] of Object.entries(scenarios)) console.error(`  ${key.padEnd(24)} ${s.about}`);
-    process.exit(name ? 2 : 0);
+  if (!scenario || positional.length > 1) {
+    if (!name) {
+      process.stdout.write(spec().notes!.join("\n") + "\n\nRun one: npm run simulate -- <scenario> (npm run simulate -- --help for more)\n");
+      process.exit(0);
+    }
+    console.error(`error: ${positional.length > 1 ? "one scenario per run" : `unknown scenario "${name}"`}. Run "npm run simulate -- --help" for the list.`);
+    process.exit(2);
   }
   const tenant = new ManagementApiEmulator();
   await tenant.start();

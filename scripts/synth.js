@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// npm run synth: writes cdktf.out/stacks/auth0-<env>/cdk.tf.json for every configured environment
+// npm run synth [-- --help]: writes cdktf.out/stacks/auth0-<env>/cdk.tf.json for every configured environment
 // (LINKING_ENVIRONMENTS=dev,prod for some), offline and quickly. It runs main.ts in this process:
 // TypeScript is stripped by esbuild per file (no type-check here: `npm test` type-checks the
 // project; the Action's own type-check runs at bundling, cached per source), and no cdktf CLI
@@ -19,27 +19,27 @@ if (process.env.TF_CLI_CONFIG_FILE && !fs.existsSync(process.env.TF_CLI_CONFIG_F
 const ROOT = path.join(__dirname, "..");
 const started = process.hrtime.bigint();
 
-/** Loads .ts files through esbuild's transform, with the project's compiler settings. */
-function registerTypeScript() {
-  const { transformSync } = require("esbuild");
-  const tsconfig = JSON.parse(fs.readFileSync(path.join(ROOT, "tsconfig.json"), "utf8"));
-  const tsconfigRaw = { compilerOptions: { target: tsconfig.compilerOptions.target, experimentalDecorators: tsconfig.compilerOptions.experimentalDecorators } };
-  require.extensions[".ts"] = (module, filename) => {
-    const source = fs.readFileSync(filename, "utf8");
-    const { code } = transformSync(source, { loader: "ts", format: "cjs", target: "node20", sourcefile: filename, sourcemap: "inline", tsconfigRaw });
-    module._compile(code, filename);
-  };
-}
+const SYNTH = {
+  name: "synth",
+  usage: ["[options]"],
+  about:
+    "Synthesizes every environment of stacks/environments.ts (or those in LINKING_ENVIRONMENTS=dev,prod) into cdktf.out/stacks/auth0-<name>/cdk.tf.json, offline: validates the configuration, bundles the Actions and writes the Terraform JSON. A mistake is printed as error: lines, exit 1, nothing written.",
+  options: [{ name: "app", about: "Quiet mode for cdktf.json (cdktf synth|diff|deploy run this file): no summary line, CDKTF_OUTDIR respected." }],
+  examples: ["npm run synth", "LINKING_ENVIRONMENTS=dev npm run synth", "LINKING_OUTDIR=/tmp/synth npm run synth"],
+  notes: ["Environment: LINKING_ENVIRONMENTS (comma-separated names), LINKING_OUTDIR (instead of cdktf.out)."],
+};
 
 function main() {
-  const appMode = process.argv.includes("--app");
-  registerTypeScript();
+  require("./lib/register-typescript.js");
+  const { flags } = require(path.join(ROOT, "scripts", "lib", "command-line.ts")).readCommandLine(process.argv.slice(2), SYNTH);
+  const appMode = flags.has("app");
   let app;
   try {
     app = require(path.join(ROOT, "main.ts"));
   } catch (err) {
-    // A syntax error in stacks/environments.ts (or any source): esbuild names file, line and column.
-    console.error(`error: ${String(err && err.message ? err.message : err).trim()}`);
+    // A syntax error in stacks/environments.ts (or any source): one line, file:line:column and what was expected.
+    const { loadFailure } = require(path.join(ROOT, "scripts", "lib", "environments-file.ts"));
+    console.error(`error: ${loadFailure(err, require.resolve(path.join(ROOT, "stacks", "environments")))}`);
     process.exit(1);
   }
   const outdir = process.env.CDKTF_OUTDIR || path.resolve(ROOT, process.env.LINKING_OUTDIR || "cdktf.out");

@@ -1,6 +1,6 @@
 // One entry per Auth0 tenant. Adding an environment is adding an entry here.
 // Validated at synth (stacks/config.ts): a mistake fails `npm run synth` with the
-// environment and field named. Credentials never go here (see README, "Credentials").
+// environment and field named. Credentials never go here (README, "Deploying to a tenant").
 import type { EnvironmentConfig } from "./config";
 
 export const environments: EnvironmentConfig[] = [

@@ -15,27 +15,43 @@ export const SMOKE_METADATA_KEY = "linking_smoke";
 
 export interface SmokeConfig {
   /**
-   * The PUBLIC half (PEM, "-----BEGIN PUBLIC KEY-----") of the RSA key pair the smoke admin
-   * application authenticates with (private_key_jwt). The private half stays with the operator
-   * and CI (SMOKE_PRIVATE_KEY); it never goes here.
+   * Recommended: the PUBLIC half (PEM, "-----BEGIN PUBLIC KEY-----") of the RSA key pair the smoke
+   * admin application authenticates with (private_key_jwt); the stack creates that application.
+   * The private half stays with the operator and CI (SMOKE_PRIVATE_KEY); it never goes here.
+   * Auth0 documents private key JWT for Enterprise plans: on other plans use adminClientId.
    */
-  publicKey: string;
+  publicKey?: string;
+  /**
+   * For any plan, instead of publicKey: the client id of a machine-to-machine application you
+   * create yourself (outside the stack), granted exactly create:users read:users delete:users on
+   * the Management API. Its client secret is given only at run time (SMOKE_ADMIN_CLIENT_SECRET),
+   * never here, in state or in a plan.
+   */
+  adminClientId?: string;
   /** Signing algorithm of the client assertions (default RS256). */
   algorithm?: SmokeAlgorithm;
   /** The two dedicated database connections [older, newer] (default linking-smoke-older, linking-smoke-newer). */
   connections?: [string, string];
 }
 
+/** How the smoke admin (the application that creates and deletes the test users) signs in. */
+export type SmokeAdmin =
+  /** Created by the stack; authenticates with a client assertion (private key JWT). */
+  | { kind: "private_key_jwt"; publicKey: string; algorithm: SmokeAlgorithm }
+  /** Created outside the stack; its client secret comes from SMOKE_ADMIN_CLIENT_SECRET at run time. */
+  | { kind: "client_secret"; clientId: string };
+
 export interface ResolvedSmoke {
-  publicKey: string;
-  algorithm: SmokeAlgorithm;
+  admin: SmokeAdmin;
   /** [older, newer]: the first holds the account that must stay primary. */
   connections: [string, string];
 }
 
 // The policy's rule for connection names (action-src/policy.ts), repeated so the message can say "smoke".
 const CONNECTION_NAME = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,126}[A-Za-z0-9])?$/;
-const SMOKE_FIELDS = ["publicKey", "algorithm", "connections"];
+const SMOKE_FIELDS = ["publicKey", "adminClientId", "algorithm", "connections"];
+/** Auth0 client ids: letters, digits, "-" and "_". */
+const CLIENT_ID = /^[A-Za-z0-9_-]{16,64}$/;
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === "object" && !Array.isArray(value);
@@ -64,10 +80,17 @@ function publicKeyProblem(pem: string): string | undefined {
  */
 export function checkSmoke(value: unknown, policy: unknown, problem: (field: string, message: string) => void): void {
   if (value === undefined) return;
-  if (!isRecord(value)) return problem("smoke", "must be { publicKey, algorithm?, connections? } (leave it out to turn the smoke test off)");
+  if (!isRecord(value)) return problem("smoke", "must be { publicKey, algorithm?, connections? } or { adminClientId, connections? } (leave it out to turn the smoke test off)");
   for (const key of Object.keys(value)) if (!SMOKE_FIELDS.includes(key)) problem(`smoke.${key}`, `is not a smoke field (known: ${SMOKE_FIELDS.join(", ")})`);
-  if (typeof value.publicKey !== "string" || value.publicKey.trim() === "") {
-    problem("smoke.publicKey", "is required: the PEM public key of the smoke admin application's key pair (docs/rollout.md, \"Smoke test on a real tenant\")");
+  if (value.publicKey !== undefined && value.adminClientId !== undefined) {
+    problem("smoke", "takes publicKey (the stack's private-key-JWT admin, recommended) or adminClientId (an admin application you created, any plan), not both");
+  } else if (value.adminClientId !== undefined) {
+    if (typeof value.adminClientId !== "string" || !CLIENT_ID.test(value.adminClientId)) {
+      problem("smoke.adminClientId", `must be the client id of the admin application you created (letters, digits, - and _), got ${JSON.stringify(value.adminClientId)}`);
+    }
+    if (value.algorithm !== undefined) problem("smoke.algorithm", "is for publicKey (private key JWT); an adminClientId application signs in with its client secret");
+  } else if (typeof value.publicKey !== "string" || value.publicKey.trim() === "") {
+    problem("smoke.publicKey", "is required: the PEM public key of the smoke admin application's key pair, or give adminClientId instead (docs/rollout.md, \"Smoke test on a real tenant\")");
   } else {
     const wrong = publicKeyProblem(value.publicKey);
     if (wrong) problem("smoke.publicKey", wrong);
@@ -110,8 +133,7 @@ export function checkSmoke(value: unknown, policy: unknown, problem: (field: str
 export function resolveSmoke(value: SmokeConfig | undefined): ResolvedSmoke | undefined {
   if (value === undefined) return undefined;
   return {
-    publicKey: value.publicKey.trim() + "\n",
-    algorithm: value.algorithm ?? "RS256",
+    admin: value.adminClientId !== undefined ? { kind: "client_secret", clientId: value.adminClientId } : { kind: "private_key_jwt", publicKey: value.publicKey!.trim() + "\n", algorithm: value.algorithm ?? "RS256" },
     connections: value.connections ? [value.connections[0], value.connections[1]] : [DEFAULT_SMOKE_CONNECTIONS[0], DEFAULT_SMOKE_CONNECTIONS[1]],
   };
 }

@@ -4,7 +4,9 @@
 //   (the stack declares them trusted in the policy: see smoke-config.ts);
 // - the smoke admin application: client credentials authenticated with private_key_jwt against
 //   the PUBLIC key in the configuration, granted exactly create:users read:users delete:users.
-// No secret exists on Auth0's side or in state: the admin's private key never leaves the operator.
+//   No secret exists on Auth0's side or in state: the admin's private key never leaves the operator.
+//   With `adminClientId` instead (plans without private key JWT), the admin is an application the
+//   operator created outside the stack; the stack makes no admin and its secret is never in state.
 import { Construct } from "constructs";
 import { Client, ClientCredentials, ClientGrant, Connection, ConnectionClients, DataAuth0Tenant } from "./engine";
 import { PASSWORD_REALM_GRANT, SMOKE_ADMIN_SCOPES, smokeAdminName, smokeApplicationName, type ResolvedSmoke } from "./smoke-config";
@@ -22,6 +24,11 @@ export const SMOKE_ADDRESSES = [
   "auth0_client_grant.smoke_admin_client_grant",
 ] as const;
 
+/** The addresses a smoke setup has: without the admin's three when the admin is the operator's (adminClientId). */
+export function smokeAddresses(smoke: ResolvedSmoke): string[] {
+  return SMOKE_ADDRESSES.filter((a) => smoke.admin.kind === "private_key_jwt" || !a.startsWith("auth0_client") || !a.includes(".smoke_admin_"));
+}
+
 export interface SmokeProps {
   environment: string;
   tenant: DataAuth0Tenant;
@@ -30,7 +37,8 @@ export interface SmokeProps {
 
 export class SmokeSetup extends Construct {
   readonly client: Client;
-  readonly admin: Client;
+  /** Only with `publicKey`: an `adminClientId` application is the operator's, not the stack's. */
+  readonly admin?: Client;
   readonly connections: Connection[];
 
   constructor(scope: Construct, id: string, props: SmokeProps) {
@@ -83,6 +91,8 @@ export class SmokeSetup extends Construct {
       return connection;
     });
 
+    if (props.smoke.admin.kind !== "private_key_jwt") return;
+    const { publicKey, algorithm } = props.smoke.admin;
     this.admin = new Client(this, "admin", {
       name: smokeAdminName(props.environment),
       description: "Creates, reads and deletes the smoke test's own users (npm run smoke). Private key JWT; the private key stays with the operator. Managed by Terraform.",
@@ -96,7 +106,7 @@ export class SmokeSetup extends Construct {
       clientId: this.admin.clientId,
       authenticationMethod: "private_key_jwt",
       privateKeyJwt: {
-        credentials: [{ name: "smoke-admin", credentialType: "public_key", pem: props.smoke.publicKey, algorithm: props.smoke.algorithm }],
+        credentials: [{ name: "smoke-admin", credentialType: "public_key", pem: publicKey, algorithm }],
       },
     }).overrideLogicalId("smoke_admin_client_credentials");
     new ClientGrant(this, "admin-grant", {

@@ -8,7 +8,7 @@ import { buildActionBundle, CONFIRMATION_ENTRY } from "../../stacks/action-bundl
 import { settingsCodeTemplate, splitCodeTemplate } from "../../stacks/action-settings";
 import type { ResolvedEnvironment } from "../../stacks/config";
 import { CREDENTIALS_ID } from "../../stacks/linking-application";
-import { CliError, configuredEnvironments, type SynthesizedStack } from "./target";
+import { CliError, configuredEnvironments, synthesizedStack, type SynthesizedStack } from "./target";
 
 export interface CurrentInputs {
   /** The Action bundle built from action-src/ now. */
@@ -67,4 +67,14 @@ export function checkSynthIsCurrent(stack: SynthesizedStack, stackName: string, 
   const bound = owned ? `owned:${JSON.stringify((owned.actions ?? []).slice(ours).map((a) => [a.id, a.display_name]))}` : resources.auth0_trigger_action?.post_login_binding_additive ? "additive:[]" : "none";
   const configured = `${environment.binding}:${JSON.stringify(environment.extraPostLoginActions.map((a) => [a.id, a.displayName]))}`;
   if (bound !== configured) throw stale("the synthesized post-login binding");
+}
+
+/**
+ * The one way plan, deploy and verify read the synth: it must exist and be current (same bundle,
+ * same configuration), or the command stops before Terraform or the tenant is touched.
+ */
+export function currentSynthesizedStack(environment: ResolvedEnvironment): SynthesizedStack {
+  const stack = synthesizedStack(environment);
+  checkSynthIsCurrent(stack, environment.stackName);
+  return stack;
 }

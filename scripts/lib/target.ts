@@ -4,6 +4,8 @@
 import * as fs from "fs";
 import * as path from "path";
 import { PROJECT_ROOT } from "../../stacks/action-bundle";
+import { parseCommandLine, UsageError } from "./command-line";
+import { loadFailure } from "./environments-file";
 import { ConfigError, resolveEnvironments, type EnvironmentConfig, type ResolvedEnvironment } from "../../stacks/config";
 
 export { PROJECT_ROOT };
@@ -32,10 +34,7 @@ export function configuredEnvironments(): ResolvedEnvironment[] {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     loaded = require("../../stacks/environments") as { environments: EnvironmentConfig[] };
   } catch (err) {
-    // ts-node's TSError carries the compiler's own lines ("stacks/environments.ts(4,3): error TS1005: ...").
-    const said = (err as { diagnosticText?: string }).diagnosticText ?? `stacks/environments.ts: ${err instanceof Error ? err.message : String(err)}`;
-    const lines = said.trim().split("\n").map((line) => line.replace(/: error (TS\d+):/, ": $1:"));
-    throw new CliError(`${lines.join("; ")} (the file does not load: fix it and run again)`);
+    throw new CliError(loadFailure(err, require.resolve("../../stacks/environments")));
   }
   return resolveEnvironments(loaded.environments);
 }
@@ -137,7 +136,7 @@ export function runCommand(main: (args: string[]) => Promise<number>): void {
   main(process.argv.slice(2)).then(
     (code) => process.exit(code),
     (err: unknown) => {
-      if (err instanceof CliError) {
+      if (err instanceof CliError || err instanceof UsageError) {
         console.error(`error: ${err.message}`);
         process.exit(err.exitCode);
       }
@@ -152,27 +151,17 @@ export function runCommand(main: (args: string[]) => Promise<number>): void {
   );
 }
 
-/** `--name value` and `--flag` options after the positional environment. */
+/**
+ * `--name value` and `--flag` options after the positional environment (scripts/lib/command-line.ts
+ * reads them; a command with a CommandSpec gets `--help` too, through parseCommandLine).
+ */
 export function parseOptions(args: string[], known: { flags: string[]; values: string[] }, command: string): { positional: string[]; flags: Set<string>; values: Map<string, string> } {
-  const positional: string[] = [];
-  const flags = new Set<string>();
-  const values = new Map<string, string>();
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i];
-    if (!arg.startsWith("--")) {
-      positional.push(arg);
-      continue;
-    }
-    const [name, inline] = arg.slice(2).split(/=(.*)/s, 2);
-    if (known.flags.includes(name) && inline === undefined) flags.add(name);
-    else if (known.values.includes(name)) {
-      const value = inline ?? args[++i];
-      if (value === undefined || value === "") throw new CliError(`npm run ${command}: --${name} needs a value`, 2);
-      values.set(name, value);
-    } else {
-      const all = [...known.flags, ...known.values].map((o) => `--${o}`).join(", ");
-      throw new CliError(`npm run ${command}: unknown option --${name}${all ? ` (options: ${all})` : ""}`, 2);
-    }
-  }
-  return { positional, flags, values };
+  const spec = {
+    name: command,
+    usage: ["<environment> [options]"],
+    about: "",
+    options: [...known.flags.map((name) => ({ name, about: "" })), ...known.values.map((name) => ({ name, value: "<value>", about: "" }))],
+    examples: [],
+  };
+  return parseCommandLine(args, spec) ?? { positional: [], flags: new Set(["help"]), values: new Map() };
 }

@@ -47,5 +47,5 @@ test("simulate prints each step of a confirmation", async () => {
 test("an unknown scenario is one error line and exit 2", async () => {
   const result = await runScript("simulate", ["nope"], cleanEnv());
   expect(result.code).toBe(2);
-  expect(result.stderr.split("\n")[0]).toBe('error: unknown scenario "nope"; run npm run simulate to list them');
+  expect(result.stderr.split("\n")[0]).toBe('error: unknown scenario "nope". Run "npm run simulate -- --help" for the list.');
 }, 60_000);

@@ -401,6 +401,17 @@ describe("npm run plan / deploy / verify as processes", () => {
     expect(fs.readFileSync(md, "utf8").split("\n")[0]).toBe("<!-- auth0-account-linking plan: auth0-qa -->");
   });
 
+  test("plan, deploy and verify refuse a stale synth the same way, before Terraform runs or the tenant is read", async () => {
+    const stale = writeSynthOutdir(synthJson, "auth0-dev", { stale: true });
+    const said = 'error: auth0-dev: cdktf.out is older than action-src/ (the synthesized Action code differs from a fresh bundle). Run "npm run synth" first.\n';
+    for (const [command, args] of [["plan", ["dev"]], ["deploy", ["dev", "--auto-approve"]], ["verify", ["dev"]]] as const) {
+      const result = await run(command, [...args], fakeEnv(["update"], { LINKING_OUTDIR: stale }));
+      expect([command, result.code, result.stderr]).toEqual([command, 1, said]);
+    }
+    expect(calls()).toEqual([]);
+    expect(tenant.requests).toEqual([]);
+  });
+
   test("deploy refuses a stale synth and, in CI, a local backend", async () => {
     const stale = writeSynthOutdir(synthJson, "auth0-dev", { stale: true });
     const staleRun = await run("deploy", ["dev", "--auto-approve"], fakeEnv(["update"], { LINKING_OUTDIR: stale }));
@@ -441,12 +452,12 @@ describe("a mistake in stacks/environments.ts: every command says it as npm run 
     ["deploy", ["dev", "--auto-approve"]],
     ["verify", ["dev"]],
     ["environments", []],
-  ])("%s %j with a file that does not compile (a missing comma): the compiler's line and column, no stack trace", async (command, args) => {
+  ])("%s %j with a file that does not compile (a missing comma): one line, file:line:column and what was expected", async (command, args) => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "linking-envs-"));
     const file = path.join(dir, "environments.ts");
     fs.writeFileSync(file, 'export const environments = [\n  { name: "dev", tenant: "d" }\n  { name: "prod", tenant: "p" },\n];\n');
     const result = await run(command, args, cleanEnv(creds), { file });
-    expect(result.stderr).toMatch(/^error: \S*environments\.ts\(3,3\): TS1005: ',' expected\. \(the file does not load: fix it and run again\)\n$/);
+    expect(result.stderr).toMatch(/^error: \S*environments\.ts:3:3: ',' expected\. Fix the file and run again\.\n$/);
     expect(result.code).toBe(1);
   });
 

@@ -28,18 +28,22 @@ const READER = { clientId: "plan-app", clientSecret: "plan-app-secret-for-tests"
  * applications under their names (ids are the tenant's), the admin's public key and grant, the
  * connections and which application each is enabled for.
  */
-function deploySmoke(tenant: ManagementApiEmulator, tf: TerraformJson, options: { adminKey?: string; skipConnection?: string } = {}) {
+function deploySmoke(tenant: ManagementApiEmulator, tf: TerraformJson, options: DeployOptions = {}) {
   const r = tf.resource as Record<string, Record<string, Record<string, any>>>;
   const ids: Record<string, string> = { "${auth0_client.smoke_client.client_id}": "smoke-app-1", "${auth0_client.smoke_admin_client.client_id}": "smoke-admin-1" };
-  const credential = r.auth0_client_credentials.smoke_admin_client_credentials.private_key_jwt.credentials[0];
   tenant.addClient({ clientId: "smoke-app-1", clientSecret: "", scopes: [], name: r.auth0_client.smoke_client.name });
-  tenant.addClient({
-    clientId: "smoke-admin-1",
-    clientSecret: "",
-    name: r.auth0_client.smoke_admin_client.name,
-    scopes: [...r.auth0_client_grant.smoke_admin_client_grant.scopes],
-    privateKeyJwt: { pem: options.adminKey ?? credential.pem, algorithm: credential.algorithm },
-  });
+  if (r.auth0_client.smoke_admin_client) {
+    const credential = r.auth0_client_credentials.smoke_admin_client_credentials.private_key_jwt.credentials[0];
+    tenant.addClient({
+      clientId: "smoke-admin-1",
+      clientSecret: "",
+      name: r.auth0_client.smoke_admin_client.name,
+      scopes: [...r.auth0_client_grant.smoke_admin_client_grant.scopes],
+      privateKeyJwt: { pem: options.adminKey ?? credential.pem, algorithm: credential.algorithm },
+    });
+  }
+  // smoke.adminClientId: an application the operator made in the dashboard, outside the stack.
+  if (options.externalAdmin) tenant.addClient({ ...options.externalAdmin, name: "Smoke admin (made by hand)" });
   const realms: string[] = [];
   for (const role of ["older", "newer"]) {
     const name = r.auth0_connection[`smoke_connection_${role}`].name as string;
@@ -54,6 +58,12 @@ function deploySmoke(tenant: ManagementApiEmulator, tf: TerraformJson, options: 
   tenant.addClient(READER);
 }
 
+interface DeployOptions {
+  adminKey?: string;
+  skipConnection?: string;
+  externalAdmin?: { clientId: string; clientSecret: string; scopes: string[] };
+}
+
 const tenant = new ManagementApiEmulator();
 let runtime: PostLoginRuntime;
 let logins: LoginOutcome[];
@@ -63,7 +73,7 @@ afterAll(() => tenant.stop());
 afterEach(() => runtime?.close());
 
 /** The tenant as `config` deploys it; the Action runs with `actionPolicyFrom`'s policy (default: the same config). */
-function deploy(config: EnvironmentConfig, options: { actionPolicyFrom?: EnvironmentConfig; adminKey?: string; skipConnection?: string } = {}) {
+function deploy(config: EnvironmentConfig, options: DeployOptions & { actionPolicyFrom?: EnvironmentConfig } = {}) {
   tenant.reset();
   const env = resolveEnvironments([config])[0];
   deploySmoke(tenant, synthEnvironment(env).tf, options);
@@ -178,7 +188,7 @@ describe("refusals: one error line, nothing created", () => {
     expect([result.code, result.stdout, result.stderr]).toEqual([
       1,
       "",
-      'error: auth0-dev (development tenant): the smoke test is off for this environment. Give its entry in stacks/environments.ts a smoke: { publicKey } and deploy it (docs/rollout.md, "Smoke test on a real tenant").\n',
+      'error: auth0-dev (development tenant): the smoke test is off for this environment. Give its entry in stacks/environments.ts a smoke: { publicKey } (or { adminClientId }) and deploy it (docs/rollout.md, "Smoke test on a real tenant").\n',
     ]);
     expect(tenant.requests).toEqual([]);
   });
@@ -246,6 +256,50 @@ test("the tenant answers differently: the login is refused (an Action denies it)
   );
   expect(result.stdout).toMatch(/\ncleanup: deleted auth0\|[0-9a-f]+, auth0\|[0-9a-f]+; no user with the test email remains/);
   expect(tenant.users.size).toBe(0);
+});
+
+describe("for every Auth0 plan: an admin application made outside the stack, its secret given at run time", () => {
+  const ADMIN = { clientId: "Zk3Q9aXbYc2dEf4gHi5jKl6mNo7pQr8s", clientSecret: "external-admin-secret-for-tests", scopes: ["create:users", "read:users", "delete:users"] };
+  const EXTERNAL: EnvironmentConfig = { ...DEV, smoke: { adminClientId: ADMIN.clientId } };
+  const withSecret = { SMOKE_PRIVATE_KEY: undefined, SMOKE_ADMIN_CLIENT_SECRET: ADMIN.clientSecret };
+
+  test("it passes the same checks, authenticated with the client secret from SMOKE_ADMIN_CLIENT_SECRET, which it never prints", async () => {
+    deploy(EXTERNAL, { externalAdmin: ADMIN });
+    const result = await smoke(EXTERNAL, withSecret);
+    expect(result.stderr).toBe("");
+    expect(result.code).toBe(0);
+    expect(result.stdout.split("\n")[0]).toBe(`smoke auth0-dev (development tenant) at ${tenant.domain}: smoke application smoke-app-1, smoke admin ${ADMIN.clientId}`);
+    expect(result.stdout).toContain("  ok    smoke admin token (client_secret), scope create:users read:users delete:users");
+    expect(result.stdout).toMatch(/\nsmoke passed: 7 checks in \d+\.\d s\n$/);
+    expect(result.stdout + result.stderr).not.toContain(ADMIN.clientSecret);
+    noSecrets(result);
+    expect(tenant.users.size).toBe(0);
+  });
+
+  test("without SMOKE_ADMIN_CLIENT_SECRET: one line saying what to set, no request", async () => {
+    deploy(EXTERNAL, { externalAdmin: ADMIN });
+    const result = await smoke(EXTERNAL, { SMOKE_PRIVATE_KEY: undefined, SMOKE_ADMIN_CLIENT_SECRET: undefined });
+    expect([result.code, result.stdout]).toEqual([1, ""]);
+    expect(result.stderr).toBe(
+      `error: auth0-dev (development tenant): missing SMOKE_ADMIN_CLIENT_SECRET: set it to the client secret of the admin application ${ADMIN.clientId} (smoke.adminClientId of "dev"), for this run only (in CI, the auth0-dev GitHub Environment's secret). It is never written anywhere.\n`,
+    );
+    expect(tenant.requests).toEqual([]);
+  });
+
+  test("an admin granted more than it needs, or a wrong secret: refused before any user is created", async () => {
+    deploy(EXTERNAL, { externalAdmin: { ...ADMIN, scopes: [...ADMIN.scopes, "update:users", "read:clients"] } });
+    const broad = await smoke(EXTERNAL, withSecret);
+    expect(broad.code).toBe(1);
+    expect(broad.stdout).toContain(
+      `error: the tenant answered differently than assumed: "smoke admin ${ADMIN.clientId} (smoke.adminClientId)" is granted exactly create:users read:users delete:users (remove update:users read:clients from its grant, or give the smoke test an application of its own)`,
+    );
+    expect(tenant.apiRequests().filter((r) => r.method === "POST")).toEqual([]);
+    const wrong = await smoke(EXTERNAL, { ...withSecret, SMOKE_ADMIN_CLIENT_SECRET: "not-the-secret" });
+    expect(wrong.code).toBe(1);
+    expect(wrong.stdout).toContain(`accepts SMOKE_ADMIN_CLIENT_SECRET (the secret of the application whose client id is smoke.adminClientId)`);
+    expect(wrong.stdout + wrong.stderr).not.toContain("not-the-secret");
+    expect(tenant.users.size).toBe(0);
+  });
 });
 
 test("--check-enabled says whether the environment has smoke on, without credentials or requests", async () => {

@@ -2,7 +2,7 @@
 // it needs, no secret anywhere) and what configuration validation refuses.
 import { generateKeyPairSync } from "crypto";
 import { ConfigError, resolveEnvironments, type EnvironmentConfig } from "../../stacks/config";
-import { SMOKE_ADDRESSES } from "../../stacks/smoke";
+import { SMOKE_ADDRESSES, smokeAddresses } from "../../stacks/smoke";
 import { PASSWORD_REALM_GRANT } from "../../stacks/smoke-config";
 import { synthEnvironment } from "../support/synth";
 import { DEV } from "./fixtures";
@@ -11,6 +11,8 @@ import { contractProblems } from "./stack-contract";
 const pair = generateKeyPairSync("rsa", { modulusLength: 2048 });
 const PUBLIC = pair.publicKey.export({ type: "spki", format: "pem" }).toString();
 const PRIVATE = pair.privateKey.export({ type: "pkcs8", format: "pem" }).toString();
+/** An admin application created outside the stack (smoke.adminClientId). */
+const ADMIN_ID = "Zk3Q9aXbYc2dEf4gHi5jKl6mNo7pQr8s";
 const SMOKE_DEV: EnvironmentConfig = { ...DEV, policy: { connections: { github: "trusted" } }, smoke: { publicKey: PUBLIC } };
 
 const problemsOf = (config: unknown): string[] => {
@@ -91,6 +93,22 @@ describe("an environment with smoke on", () => {
   });
 });
 
+test("for every plan: with adminClientId the stack makes no admin (the operator's application, its secret given at run time), the rest as with publicKey", () => {
+  const env = resolveEnvironments([{ ...SMOKE_DEV, smoke: { adminClientId: ADMIN_ID } }])[0];
+  expect(env.smoke!.admin).toEqual({ kind: "client_secret", clientId: ADMIN_ID });
+  const { json, tf } = synthEnvironment(env);
+  const addresses = Object.entries(tf.resource).flatMap(([type, byName]) => Object.keys(byName).map((n) => `${type}.${n}`));
+  expect(addresses.filter((a) => a.includes("smoke")).sort()).toEqual(SMOKE_ADDRESSES.filter((a) => !a.includes("smoke_admin")).sort());
+  expect(smokeAddresses(env.smoke!).sort()).toEqual(addresses.filter((a) => a.includes("smoke")).sort());
+  expect(contractProblems(env, tf, json)).toEqual([]);
+  // Neither its id nor any secret is in the synthesized stack: the stack does not manage it.
+  expect(json).not.toContain(ADMIN_ID);
+  const r = tf.resource as Record<string, Record<string, Record<string, unknown>>>;
+  const smokeBodies = JSON.stringify(addresses.filter((a) => a.includes("smoke")).map((a) => r[a.split(".")[0]][a.split(".")[1]]));
+  expect(smokeBodies).not.toMatch(/private_key_jwt|client_secret|secrets/);
+  expect(env.policy.connections).toEqual({ github: "trusted", "linking-smoke-older": "trusted", "linking-smoke-newer": "trusted" });
+});
+
 test("off by default: no smoke resource, the policy as written", () => {
   const env = resolveEnvironments([DEV])[0];
   expect(env.smoke).toBeUndefined();
@@ -104,12 +122,17 @@ describe("configuration: one error per problem, naming the environment and the f
   const dev = (smoke: unknown, extra: Record<string, unknown> = {}) => ({ name: "dev", tenant: "t", smoke, ...extra });
 
   test.each<[string, unknown, string[]]>([
-    ["not an object", dev(true), ['environment "dev": smoke must be { publicKey, algorithm?, connections? } (leave it out to turn the smoke test off)']],
-    ["no public key", dev({}), ['environment "dev": smoke.publicKey is required: the PEM public key of the smoke admin application\'s key pair (docs/rollout.md, "Smoke test on a real tenant")']],
+    ["not an object", dev(true), ['environment "dev": smoke must be { publicKey, algorithm?, connections? } or { adminClientId, connections? } (leave it out to turn the smoke test off)']],
+    ["no public key", dev({}), ['environment "dev": smoke.publicKey is required: the PEM public key of the smoke admin application\'s key pair, or give adminClientId instead (docs/rollout.md, "Smoke test on a real tenant")']],
+    ["both a public key and an admin client id", dev({ publicKey: PUBLIC, adminClientId: ADMIN_ID }), ['environment "dev": smoke takes publicKey (the stack\'s private-key-JWT admin, recommended) or adminClientId (an admin application you created, any plan), not both']],
+    ["an admin client id that is not one, with an algorithm", dev({ adminClientId: "https://x", algorithm: "RS256" }), [
+      'environment "dev": smoke.adminClientId must be the client id of the admin application you created (letters, digits, - and _), got "https://x"',
+      'environment "dev": smoke.algorithm is for publicKey (private key JWT); an adminClientId application signs in with its client secret',
+    ]],
     ["the private key", dev({ publicKey: PRIVATE }), ['environment "dev": smoke.publicKey is a PRIVATE key: put only the public half here (openssl pkey -in smoke.key -pubout) and make a new key pair, since this one has been written into the configuration']],
     ["not a PEM", dev({ publicKey: "ssh-rsa AAAA" }), ['environment "dev": smoke.publicKey must be a PEM public key starting with "-----BEGIN PUBLIC KEY-----"']],
     ["an unknown field and algorithm", dev({ publicKey: PUBLIC, algorithm: "HS256", secret: "x" }), [
-      'environment "dev": smoke.secret is not a smoke field (known: publicKey, algorithm, connections)',
+      'environment "dev": smoke.secret is not a smoke field (known: publicKey, adminClientId, algorithm, connections)',
       'environment "dev": smoke.algorithm must be one of RS256, RS384, PS256, got "HS256"',
     ]],
     ["one connection twice", dev({ publicKey: PUBLIC, connections: ["a", "a"] }), ['environment "dev": smoke.connections must be two different connections, got "a" twice']],

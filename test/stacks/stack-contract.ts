@@ -6,7 +6,7 @@ import { serializePolicy } from "../../action-src/policy";
 import { actionBundle, CONFIRMATION_ENTRY } from "../../stacks/action-bundle";
 import { evaluateCodeTemplate, renderSettingsPrologue } from "../../stacks/action-settings";
 import type { ResolvedEnvironment } from "../../stacks/config";
-import { SMOKE_ADDRESSES } from "../../stacks/smoke";
+import { smokeAddresses } from "../../stacks/smoke";
 import { pinnedVersions, references, schemaProblems, sensitiveFlowProblems } from "../support/schema-conformance";
 import type { TerraformJson } from "../support/synth";
 
@@ -45,7 +45,7 @@ export function contractProblems(env: ResolvedEnvironment, tf: TerraformJson, js
     "auth0_client_grant.linking_client_grant",
     ...bindings,
     ...(env.confirmation ? CONFIRMATION_ADDRESSES : []),
-    ...(env.smoke ? SMOKE_ADDRESSES : []),
+    ...(env.smoke ? smokeAddresses(env.smoke) : []),
   ];
   expect(same(addresses, expected.sort()), `fixed addresses, got ${addresses.join(", ")}`);
   expect(same(Object.keys(tf.data?.auth0_tenant ?? {}), ["tenant"]), "reads the tenant (data.auth0_tenant.tenant)");

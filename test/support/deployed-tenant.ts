@@ -9,7 +9,7 @@ import { evaluateCodeTemplate, tenantValues } from "../../stacks/action-settings
 import type { TerraformJson } from "./synth";
 import type { EmulatedAction, ManagementApiEmulator } from "./management-api";
 
-export const DEPLOYER = { clientId: "terraform-deployer", clientSecret: "deployer-secret-for-tests", scopes: ["read:actions", "read:clients", "read:client_grants"], name: "Terraform deploy" };
+export const DEPLOYER = { clientId: "terraform-deployer", clientSecret: "deployer-secret-for-tests", scopes: ["read:actions", "read:clients", "read:client_grants", "read:connections"], name: "Terraform deploy" };
 
 function uuidFrom(text: string): string {
   const h = createHash("sha256").update(text).digest("hex");

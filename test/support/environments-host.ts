@@ -1,6 +1,6 @@
 // Runs an operator command (scripts/<name>.ts) as its own process with the given environment
 // configurations in place of stacks/environments.ts, so command tests own their configuration.
-//   node -r ts-node/register/transpile-only test/support/environments-host.ts '<json configs>' <script> [args...]
+//   node -r scripts/lib/register-typescript.js test/support/environments-host.ts '<json configs>' <script> [args...]
 // Instead of JSON, the path of a .ts file: that file is compiled and loaded in its place (a file
 // with a syntax error, as a team might save one).
 import * as path from "path";

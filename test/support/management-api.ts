@@ -169,6 +169,12 @@ export class ManagementApiEmulator {
    */
   readonly databaseConnections = new Set<string>();
   /**
+   * The tenant's connections as GET /api/v2/connections lists them (read:connections; checkpoint
+   * pagination with from/take; `fields` honoured). `options` stands for what a real tenant returns
+   * there, secrets included, so a test can see that a caller never asks for it.
+   */
+  connections: Array<{ name: string; strategy: string; options?: Record<string, unknown> }> = [];
+  /**
    * Runs the post-login flow for a password-realm login (the post-login runtime sets it): the
    * authenticated identity and the application; answers who the tokens are for, or why not.
    */
@@ -274,6 +280,7 @@ export class ManagementApiEmulator {
     this.passwords.clear();
     this.passwordClients.clear();
     this.databaseConnections.clear();
+    this.connections = [];
     this.postLogin = undefined;
     this.oauth.reset();
     this.exportDownloadFault = undefined;
@@ -504,6 +511,19 @@ export class ManagementApiEmulator {
       const all = [...this.clients.values()].map((c) => ({ client_id: c.clientId, name: c.name ?? c.clientId, app_type: "non_interactive" }));
       const { slice, page, perPage } = this.page(url, all);
       return { status: 200, body: { clients: slice, start: page * perPage, limit: perPage, total: all.length } };
+    }
+    if (path === "/api/v2/connections") {
+      this.authorize(req, "read:connections");
+      const name = url.searchParams.get("name");
+      const all = this.connections.map((c, i) => ({ id: `con_${String(i).padStart(16, "0")}`, ...clone(c) })).filter((c) => !name || c.name === name);
+      const take = Number(url.searchParams.get("take") ?? 50);
+      const from = Number(url.searchParams.get("from") ?? 0);
+      const fields = url.searchParams.get("fields")?.split(",").filter(Boolean);
+      const include = url.searchParams.get("include_fields") !== "false";
+      const shown = all.slice(from, from + take).map((c) =>
+        fields ? Object.fromEntries(Object.entries(c).filter(([k]) => fields.includes(k) === include)) : c,
+      );
+      return { status: 200, body: { connections: shown, ...(from + take < all.length ? { next: String(from + take) } : {}) } };
     }
     if (path === "/api/v2/client-grants") {
       this.authorize(req, "read:client_grants");

@@ -6,6 +6,8 @@ import type { EnvironmentConfig } from "../../stacks/config";
 import { testCertificate } from "./tls";
 
 const ROOT = path.resolve(__dirname, "..", "..");
+/** How `npm run <command>` loads TypeScript (esbuild, no compiler in the process): the children start as operators' commands do. */
+export const REGISTER_TS = path.join(ROOT, "scripts", "lib", "register-typescript.js");
 const ENVIRONMENTS_HOST = path.join(__dirname, "environments-host.ts");
 
 export interface ScriptResult {
@@ -34,7 +36,7 @@ export interface RunningScript {
 /** Starts scripts/<name>.ts (or any .ts file given by path) and returns at once. */
 export function startScript(name: string, args: string[], env: NodeJS.ProcessEnv): RunningScript {
   const file = scriptFile(name);
-  const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", file, ...args], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, ["-r", REGISTER_TS, file, ...args], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
   const done = new Promise<ScriptResult>((resolve, reject) => {
     let stdout = "";
     let stderr = "";

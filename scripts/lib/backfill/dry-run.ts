@@ -1,5 +1,6 @@
 // The dry run: export lines in, a plan file and its human summary out. No tenant writes.
 // Whatever way it ends early, it leaves no partition and no partial plan behind.
+import { mkdirPrivate, privateTempDir } from "../private-files";
 import * as fs from "fs";
 import * as path from "path";
 import type { LinkingPolicy } from "../../../action-src/policy";
@@ -51,7 +52,7 @@ export function checkPlanWritable(planFile: string): void {
   const partial = `${planFile}.partial`;
   try {
     if (fs.existsSync(planFile) && fs.statSync(planFile).isDirectory()) throw Object.assign(new Error("it is a directory"), { code: "EISDIR" });
-    fs.mkdirSync(path.dirname(planFile), { recursive: true });
+    mkdirPrivate(path.dirname(planFile));
     fs.closeSync(fs.openSync(partial, "w", 0o600));
     fs.rmSync(partial);
   } catch (err) {
@@ -63,8 +64,8 @@ export function checkPlanWritable(planFile: string): void {
 
 export async function planBackfill(options: DryRunOptions): Promise<PlanSummary> {
   const buckets = options.buckets ?? DEFAULT_BUCKETS;
-  fs.mkdirSync(options.workDir, { recursive: true });
-  const partDir = fs.mkdtempSync(path.join(options.workDir, "linking-partitions-"));
+  mkdirPrivate(options.workDir);
+  const partDir = privateTempDir("linking-partitions-", options.workDir);
   const removePartitions = scratch(partDir);
   // The plan names people: readable by the operator only, and only a whole plan gets its name.
   const tmp = `${options.planFile}.partial`;
@@ -98,7 +99,7 @@ export async function planBackfill(options: DryRunOptions): Promise<PlanSummary>
       policy: options.policy,
       source: { exportJob: options.exportJob, users: counts.users, withoutEmail: counts.withoutEmail },
     };
-    fs.mkdirSync(path.dirname(options.planFile), { recursive: true });
+    mkdirPrivate(path.dirname(options.planFile));
     out = fs.createWriteStream(tmp, { mode: 0o600 });
     await writeLine(out, `${JSON.stringify(header)}\n`);
     const lines: string[] = [];

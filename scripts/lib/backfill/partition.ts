@@ -61,7 +61,8 @@ export async function partitionUsers(lines: AsyncIterable<string>, dir: string, 
   const flush = (i: number) => {
     if (pending[i].length === 0) return;
     const text = pending[i].join("");
-    fs.appendFileSync(bucketFile(dir, i), text);
+    // People's emails: readable by the operator only, whatever the umask.
+    fs.appendFileSync(bucketFile(dir, i), text, { mode: 0o600 });
     counts.bytes += Buffer.byteLength(text);
     pending[i] = [];
     pendingBytes[i] = 0;

@@ -9,7 +9,9 @@ import type { SmokeIds } from "./tenant";
 
 export async function findSmokeApplications(environment: ResolvedEnvironment, credentials: Credentials): Promise<SmokeIds> {
   const names = { client: smokeApplicationName(environment.name), admin: smokeAdminName(environment.name) };
-  const found = new Map<string, string[]>([[names.client, []], [names.admin, []]]);
+  // An admin made outside the stack (smoke.adminClientId) is known by its client id, not by a name.
+  const external = environment.smoke?.admin.kind === "client_secret" ? environment.smoke.admin.clientId : undefined;
+  const found = new Map<string, string[]>([[names.client, []], ...(external ? [] : [[names.admin, []] as [string, string[]]])]);
   try {
     const client = managementClient(credentials, { maxRetries: 2, timeoutInSeconds: 15 });
     for await (const c of await client.clients.list({ fields: "client_id,name", include_fields: true, per_page: 100 })) {
@@ -29,5 +31,6 @@ export async function findSmokeApplications(environment: ResolvedEnvironment, cr
     }
     if (ids.length > 1) throw new CliError(`${environment.stackName}: ${ids.length} applications in ${credentials.domain} are named "${name}" (${ids.join(", ")}): delete the ones Terraform does not manage.`);
   }
+  if (external) return { domain: credentials.domain, clientId: found.get(names.client)![0], clientName: names.client, adminId: external, adminName: `smoke admin ${external} (smoke.adminClientId)` };
   return { domain: credentials.domain, clientId: found.get(names.client)![0], clientName: names.client, adminId: found.get(names.admin)![0], adminName: names.admin };
 }

@@ -65,7 +65,7 @@ export async function runSmoke(options: SmokeOptions): Promise<SmokeResult> {
   try {
     let t = performance.now();
     const scopes = await tenant.adminToken();
-    ok(`smoke admin token (private_key_jwt), scope ${scopes.join(" ")}`, t);
+    ok(`smoke admin token (${tenant.authMethod}), scope ${scopes.join(" ")}`, t);
 
     t = performance.now();
     creating = true;

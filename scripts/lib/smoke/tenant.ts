@@ -41,6 +41,9 @@ export interface SmokeIds {
   adminName: string;
 }
 
+/** How the smoke admin authenticates: its private key (the stack's admin) or, for an admin created outside the stack, its client secret. */
+export type AdminAuth = { kind: "private_key_jwt"; key: KeyObject; algorithm: SmokeAlgorithm } | { kind: "client_secret"; secret: string };
+
 export class SmokeTenant {
   private token: string | undefined;
 
@@ -50,8 +53,7 @@ export class SmokeTenant {
 
   constructor(
     readonly ids: SmokeIds,
-    private readonly key: KeyObject,
-    private readonly algorithm: SmokeAlgorithm,
+    private readonly auth: AdminAuth,
     public signal: AbortSignal,
   ) {}
 
@@ -59,19 +61,29 @@ export class SmokeTenant {
     return `https://${this.ids.domain}${path}`;
   }
 
-  /** A Management API token for the smoke admin, authenticated with its private key. */
+  get authMethod(): AdminAuth["kind"] {
+    return this.auth.kind;
+  }
+
+  /** A Management API token for the smoke admin, authenticated with its private key (or secret). */
   async adminToken(): Promise<string[]> {
+    const credentials: Record<string, string> =
+      this.auth.kind === "private_key_jwt"
+        ? { client_assertion_type: JWT_BEARER, client_assertion: clientAssertion(this.ids.adminId, this.ids.domain, this.auth.key, this.auth.algorithm) }
+        : { client_secret: this.auth.secret };
     const answer = await request(this.url("/oauth/token"), {
       method: "POST",
       headers: { "content-type": "application/x-www-form-urlencoded" },
       body: new URLSearchParams({
         grant_type: "client_credentials",
         client_id: this.ids.adminId,
-        client_assertion_type: JWT_BEARER,
-        client_assertion: clientAssertion(this.ids.adminId, this.ids.domain, this.key, this.algorithm),
+        ...credentials,
         audience: `https://${this.ids.domain}/api/v2/`,
       }).toString(),
     }, this.signal);
+    if (answer.status === 401 && this.auth.kind === "client_secret") {
+      throw new Assumption(`"${this.ids.adminName}" accepts SMOKE_ADMIN_CLIENT_SECRET (the secret of the application whose client id is smoke.adminClientId)`, describe(answer));
+    }
     if (answer.status === 401) {
       throw new Assumption(`"${this.ids.adminName}" accepts a client assertion signed with SMOKE_PRIVATE_KEY (deployed with this smoke.publicKey and algorithm?)`, describe(answer));
     }
@@ -82,6 +94,11 @@ export class SmokeTenant {
     const scopes = String(answer.body.scope ?? "").split(" ").filter(Boolean);
     const missing = SMOKE_ADMIN_SCOPES.filter((s) => !scopes.includes(s));
     if (missing.length > 0) throw new Assumption(`"${this.ids.adminName}" is granted ${SMOKE_ADMIN_SCOPES.join(" ")}`, `a token with scope "${scopes.join(" ")}"`);
+    // An application made outside the stack could hold anything: a smoke run uses no more than it needs.
+    const extra = scopes.filter((s) => !(SMOKE_ADMIN_SCOPES as readonly string[]).includes(s));
+    if (this.auth.kind === "client_secret" && extra.length > 0) {
+      throw new Assumption(`"${this.ids.adminName}" is granted exactly ${SMOKE_ADMIN_SCOPES.join(" ")} (remove ${extra.join(" ")} from its grant, or give the smoke test an application of its own)`, `a token with scope "${scopes.join(" ")}"`);
+    }
     return scopes;
   }
 
