@@ -38,9 +38,8 @@ export async function main(args: string[]): Promise<number> {
   try {
     live = await readTenant(client, expected);
   } catch (err) {
-    const e = err as { statusCode?: number; message?: string };
-    const hint = e.statusCode === 401 ? " (check the credentials)" : e.statusCode === 403 ? " (the application needs read:actions, read:clients and read:client_grants)" : "";
-    throw new CliError(`${environment.stackName}: reading ${credentials.domain} failed: ${e.statusCode ? `${e.statusCode} ` : ""}${e.message ?? String(err)}${hint}`);
+    // One line: the SDK's message spans the status and the body; Auth0's own message says enough.
+    throw new CliError(`${environment.stackName}: reading ${credentials.domain} failed: ${lookupError(err, "read:actions, read:clients and read:client_grants")}`);
   }
   // Connections: without read:connections (CI's applications never hold it: it can read connection
   // secrets) the check is reported as not run; any other failure is one failed check.

@@ -72,10 +72,10 @@ export function describeMissing(environment: ResolvedEnvironment, missing: Named
 }
 
 /** One line for a failed request: the status and Auth0's own message (the SDK's spans lines). */
-export function lookupError(err: unknown): string {
+export function lookupError(err: unknown, needs = "read:connections"): string {
   const e = err as { statusCode?: number; message?: string; body?: { message?: unknown } };
   const said = typeof e.body?.message === "string" ? e.body.message : String(e.message ?? err).split("\n")[0];
-  const hint = e.statusCode === 403 ? " (the application needs read:connections)" : e.statusCode === 401 ? " (check the credentials)" : "";
+  const hint = e.statusCode === 403 ? ` (the application needs ${needs})` : e.statusCode === 401 ? " (check the credentials)" : "";
   return `${e.statusCode ? `${e.statusCode} ` : ""}${said}${hint}`;
 }
 
