@@ -34,7 +34,7 @@ function adminAuth(environment: ResolvedEnvironment, env: NodeJS.ProcessEnv): Ad
     if (!secret) {
       throw new CliError(
         `${where}: missing SMOKE_ADMIN_CLIENT_SECRET: set it to the client secret of the admin application ${smoke.admin.clientId} (smoke.adminClientId of "${environment.name}"), ` +
-          `for this run only (in CI, the auth0-${environment.name} GitHub Environment's secret). It is never written anywhere.`,
+          `for this run only (in CI, the auth0-${environment.name}-smoke GitHub Environment's secret). It is never written anywhere.`,
       );
     }
     return { kind: "client_secret", secret };
@@ -42,7 +42,7 @@ function adminAuth(environment: ResolvedEnvironment, env: NodeJS.ProcessEnv): Ad
   const { publicKey, algorithm } = smoke.admin;
   const pem = env.SMOKE_PRIVATE_KEY?.trim();
   if (!pem) {
-    throw new CliError(`${where}: missing SMOKE_PRIVATE_KEY: set it to the PEM private key whose public half is smoke.publicKey of "${environment.name}" in stacks/environments.ts (in CI, the auth0-${environment.name} GitHub Environment's secret).`);
+    throw new CliError(`${where}: missing SMOKE_PRIVATE_KEY: set it to the PEM private key whose public half is smoke.publicKey of "${environment.name}" in stacks/environments.ts (in CI, the auth0-${environment.name}-smoke GitHub Environment's secret).`);
   }
   const key = readPrivateKey(pem);
   if (!key) throw new CliError(`${where}: SMOKE_PRIVATE_KEY is not a readable PEM private key ("-----BEGIN PRIVATE KEY-----").`);

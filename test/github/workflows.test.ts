@@ -215,7 +215,7 @@ describe("secrets reach only the steps that use them", () => {
     expect(smoke.permissions).toEqual({ contents: "read" });
     const withSecrets = (smoke.steps as Array<Record<string, any>>).filter((step) => JSON.stringify(step).includes("secrets."));
     expect(withSecrets).toHaveLength(1);
-    expect(Object.keys(withSecrets[0].env).filter((k) => String(withSecrets[0].env[k]).includes("secrets.")).sort()).toEqual(["AUTH0_CLIENT_ID", "AUTH0_CLIENT_SECRET", "AUTH0_DOMAIN", "SMOKE_PRIVATE_KEY"]);
+    expect(Object.keys(withSecrets[0].env).filter((k) => String(withSecrets[0].env[k]).includes("secrets.")).sort()).toEqual(["AUTH0_CLIENT_ID", "AUTH0_CLIENT_SECRET", "AUTH0_DOMAIN", "SMOKE_ADMIN_CLIENT_SECRET", "SMOKE_PRIVATE_KEY"]);
     expect(withSecrets[0].run).toBe('npm run smoke -- "$ENVIRONMENT"');
   });
 

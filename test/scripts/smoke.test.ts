@@ -200,7 +200,7 @@ describe("refusals: one error line, nothing created", () => {
     expect(noAuth0.stderr).toMatch(/^error: auth0-dev \(development tenant\): missing AUTH0_DOMAIN, AUTH0_CLIENT_ID, AUTH0_CLIENT_SECRET\. /);
     const noKey = await smoke(DEV, { SMOKE_PRIVATE_KEY: undefined });
     expect(noKey.stderr).toBe(
-      'error: auth0-dev (development tenant): missing SMOKE_PRIVATE_KEY: set it to the PEM private key whose public half is smoke.publicKey of "dev" in stacks/environments.ts (in CI, the auth0-dev GitHub Environment\'s secret).\n',
+      'error: auth0-dev (development tenant): missing SMOKE_PRIVATE_KEY: set it to the PEM private key whose public half is smoke.publicKey of "dev" in stacks/environments.ts (in CI, the auth0-dev-smoke GitHub Environment\'s secret).\n',
     );
     const otherKey = await smoke(DEV, { SMOKE_PRIVATE_KEY: OTHER_KEY.privateKey });
     expect(otherKey.stderr).toBe('error: auth0-dev (development tenant): SMOKE_PRIVATE_KEY is not the private half of smoke.publicKey of "dev" (stacks/environments.ts): load dev\'s smoke key.\n');
@@ -281,7 +281,7 @@ describe("for every Auth0 plan: an admin application made outside the stack, its
     const result = await smoke(EXTERNAL, { SMOKE_PRIVATE_KEY: undefined, SMOKE_ADMIN_CLIENT_SECRET: undefined });
     expect([result.code, result.stdout]).toEqual([1, ""]);
     expect(result.stderr).toBe(
-      `error: auth0-dev (development tenant): missing SMOKE_ADMIN_CLIENT_SECRET: set it to the client secret of the admin application ${ADMIN.clientId} (smoke.adminClientId of "dev"), for this run only (in CI, the auth0-dev GitHub Environment's secret). It is never written anywhere.\n`,
+      `error: auth0-dev (development tenant): missing SMOKE_ADMIN_CLIENT_SECRET: set it to the client secret of the admin application ${ADMIN.clientId} (smoke.adminClientId of "dev"), for this run only (in CI, the auth0-dev-smoke GitHub Environment's secret). It is never written anywhere.\n`,
     );
     expect(tenant.requests).toEqual([]);
   });
