@@ -57,6 +57,8 @@ class ProgressReporter {
         `\nTests:      ${results.numFailedTests ? `${results.numFailedTests} failed, ` : ""}${results.numPendingTests ? `${results.numPendingTests} skipped, ` : ""}${results.numPassedTests} passed, ${results.numTotalTests} total` +
         `\nTime:       ${seconds(Date.now() - this.started)}`,
     );
+    // The plain closing line CI reads in any language: "N passed, N failed" (", N skipped").
+    this.write(`tests: ${results.numPassedTests} passed, ${results.numFailedTests} failed${results.numPendingTests ? `, ${results.numPendingTests} skipped` : ""}`);
   }
 
   getLastError() {
