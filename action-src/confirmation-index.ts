@@ -5,8 +5,9 @@
 // Source: action-src/ in the account-linking repository (bundled with esbuild).
 import type { PostLoginApi, PostLoginEvent } from "./auth0-types";
 import { authorizeQuery, nonceFor, openTicket, pkceVerifier, TICKET_METADATA_KEY, TokenError, verifyIdToken, type Ticket } from "./confirm";
-import { emailDigest, MARKER_KEY, markerFor, precheck } from "./decide";
+import { emailDigest, MARKER_KEY, markerDigest, markerFor, precheck } from "./decide";
 import { linkingPass } from "./linking";
+import { markerSalt } from "./marker-salt";
 import { snoozeMs } from "./policy";
 import { logDecision } from "./log";
 import { exchangeCode, OidcError, signingKeys } from "./oidc";
@@ -71,14 +72,15 @@ export async function onContinuePostLogin(event: PostLoginEvent, api: PostLoginA
   const recheck = precheck(
     { user: event.user, connection: event.connection?.name, protocol: event.transaction?.protocol },
     settings.policy,
-    { now: started, digest: () => digest },
+    { now: started, digest: () => digest, salt: markerSalt() },
   );
   if (!recheck.proceed && !MARKER_SKIPS.has(recheck.reason)) {
     logDecision({ reason: "confirm.failed", email: digest, user: event.user.user_id, error: recheck.reason });
     return;
   }
+  const marked = markerDigest(email, markerSalt());
   const snooze = (reason: string, error?: string) => {
-    api.user.setAppMetadata(MARKER_KEY, markerFor(digest, "snoozed", started + snoozeMs(settings.policy)));
+    api.user.setAppMetadata(MARKER_KEY, markerFor(marked, "snoozed", started + snoozeMs(settings.policy)));
     logDecision({ reason, email: digest, user: event.user.user_id, primary: ticket.target, ...(error ? { error } : {}) });
   };
   const query = event.request?.query ?? {};
@@ -109,7 +111,7 @@ export async function onContinuePostLogin(event: PostLoginEvent, api: PostLoginA
     return snooze("confirm.failed", code);
   }
   // Proven: the person signed in to the existing account just now. Link as the silent path does.
-  const line = await linkingPass(event, api, settings, { email, digest, started, confirmed: ticket.target });
+  const line = await linkingPass(event, api, settings, { email, digest, markerDigest: marked, started, confirmed: ticket.target });
   line.confirmed = true;
   logDecision(line);
 }

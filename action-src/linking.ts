@@ -18,7 +18,10 @@ const UNAVAILABLE = new Set(["timeout", "no_answer", "unavailable", "rate_limite
 
 export interface PassOptions {
   email: string;
+  /** The keyed digest for the decision line. */
   digest: string;
+  /** What markers written in this login hold (markerDigest). */
+  markerDigest: string;
   started: number;
   /** The person proved control of this account: it links whatever its connection's trust. */
   confirmed?: string;
@@ -34,7 +37,7 @@ export async function linkingPass(event: PostLoginEvent, api: PostLoginApi, sett
     const candidates = await findCandidates(mgmt, options.email);
     const plan = decideLinks(event.user, candidates, policy, {
       loginConnection: event.connection?.name,
-      switchMarker: markerFor(options.digest, "decided"),
+      switchMarker: markerFor(options.markerDigest, "decided"),
       confirmed: options.confirmed,
     });
     if (plan.kind !== "none") line.primary = plan.primary;
@@ -47,16 +50,16 @@ export async function linkingPass(event: PostLoginEvent, api: PostLoginApi, sett
       // so the short "asked" snooze goes through the API now (best effort), and an abandoned
       // Form is not looked up and shown again on every login.
       await mgmt
-        .updateMetadata(event.user.user_id, { app_metadata: { [MARKER_KEY]: markerFor(options.digest, "snoozed", options.started + PROMPT_SNOOZE_MS) } })
+        .updateMetadata(event.user.user_id, { app_metadata: { [MARKER_KEY]: markerFor(options.markerDigest, "snoozed", options.started + PROMPT_SNOOZE_MS) } })
         .catch(() => undefined);
     } else if (policy.reportOnly) {
       // Say what would happen, once per person; change nothing else.
       line.reportOnly = true;
       line.reason = { link: "report.would_link", switch: "report.would_switch", confirm: "report.would_confirm", none: plan.reason }[plan.kind];
       if (plan.kind === "link" || plan.kind === "switch") line.wouldSwitch = plan.kind === "switch" || plan.switchToPrimary;
-      api.user.setAppMetadata(MARKER_KEY, markerFor(options.digest, "reported"));
+      api.user.setAppMetadata(MARKER_KEY, markerFor(options.markerDigest, "reported"));
     } else {
-      const result = await carryOut(plan, mgmt, api, { digest: options.digest, now: options.started, snoozeMs: snoozeMs(policy) });
+      const result = await carryOut(plan, mgmt, api, { digest: options.markerDigest, now: options.started, snoozeMs: snoozeMs(policy) });
       line.reason = result.reason;
       line.switched = result.switched;
       if (plan.kind === "link") line.secondaries = result.linked;
