@@ -33,6 +33,7 @@ export async function linkingPass(event: PostLoginEvent, api: PostLoginApi, sett
   const { policy } = settings;
   const line: DecisionLine = { reason: "error.unexpected", email: options.digest, user: event.user.user_id };
   const mgmt = new ManagementApi({ ...settings, sealKey: settings.keys.seal }, api.cache, options.started + BUDGET_MS);
+  if (!mgmt.rateLimit.mayStart()) return deferred(line, mgmt, api, policy.failClosed, options.started);
   try {
     const candidates = await findCandidates(mgmt, options.email);
     const plan = decideLinks(event.user, candidates, policy, {
@@ -80,6 +81,24 @@ export async function linkingPass(event: PostLoginEvent, api: PostLoginApi, sett
   }
   line.requests = mgmt.requests;
   line.ms = Date.now() - options.started;
+  return line;
+}
+
+/**
+ * The tenant's rate limit is spent (a 429, or the remainder under the reserve: rate-limit.ts):
+ * this login goes on unlinked and unmarked, without a request, and is looked at again at a later
+ * login. It needed the API and could not use it, so failClosed denies it. One line per window
+ * and container: the other deferred logins of the window log nothing.
+ */
+function deferred(line: DecisionLine, mgmt: ManagementApi, api: PostLoginApi, failClosed: boolean, started: number): DecisionLine {
+  line.reason = "defer.rate_limited";
+  if (failClosed) {
+    api.access.deny(DENY_MESSAGE);
+    line.denied = true;
+  }
+  if (!mgmt.rateLimit.claimLog()) line.quiet = true;
+  line.requests = 0;
+  line.ms = Date.now() - started;
   return line;
 }
 

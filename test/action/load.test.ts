@@ -2,6 +2,9 @@
 // rotation costs, how it behaves when the tenant's rate limit is spent, and what a crowd of
 // accounts with one address can and cannot do to a login.
 import { MARKER_KEY, markerDigestMatches } from "../../action-src/decide";
+import { MAX_DEFER_MS, RATE_LIMIT_CACHE_KEY } from "../../action-src/rate-limit";
+import { sealJson } from "../../action-src/sealed";
+import { deriveKey } from "../../action-src/settings";
 import { database, github, setUp as start, tearDown } from "../support/linking-fixtures";
 import type { ManagementApiEmulator } from "../support/management-api";
 import type { PostLoginRuntime } from "../support/post-login-runtime";
@@ -64,5 +67,87 @@ describe("a client-secret rotation re-evaluates nobody", () => {
     const again = await runtime.login("auth0|db01");
     expect(again.decisions).toEqual([expect.objectContaining({ linking: "none.no_candidates" })]);
     expect(again.requests.length).toBeGreaterThan(0);
+  });
+});
+
+describe("the tenant's rate limit", () => {
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+  test("after a 429 no container sends anything until the reset; deferred logins go on unlinked, unmarked, logged once per window and container", async () => {
+    await setUp();
+    tenant.createUser(github());
+    tenant.createUser(database());
+    tenant.createUser(github({ user_id: "github|2002", email: "bob@example.com" }));
+    tenant.createUser(database({ user_id: "auth0|db02", email: "bob@example.com" }));
+    tenant.createUser(database({ user_id: "auth0|db03", email: "cy@example.com" }));
+    tenant.rateLimitNext(1, { resetInSeconds: 2 });
+    const first = await runtime.login("auth0|db01");
+    expect(first).toMatchObject({ status: "success", sub: "auth0|db01" });
+    expect(first.requests.filter((r) => r.status === 429)).toHaveLength(1);
+
+    // Another container learns the window from the sealed api.cache entry: no request at all.
+    const other = await runtime.newContainer();
+    const second = await runtime.login("auth0|db02", { container: other });
+    expect(second).toMatchObject({ status: "success", sub: "auth0|db02" });
+    expect(second.requests).toEqual([]);
+    expect(second.decisions).toEqual([expect.objectContaining({ linking: "defer.rate_limited", requests: 0 })]);
+    expect(second.commands).toEqual([]); // not marked: looked at again later
+    const third = await runtime.login("auth0|db03", { container: other });
+    expect(third.requests).toEqual([]);
+    expect(third.logs).toEqual([]); // the window was already logged in this container
+
+    await sleep(3_100); // past the reset (whole seconds)
+    const later = await runtime.login("auth0|db02", { container: other });
+    expect(later).toMatchObject({ status: "success", sub: "github|2002" });
+  });
+
+  test("failClosed keeps its meaning: a login deferred by the rate limit needed the API and is denied; a decided person is not", async () => {
+    await setUp({ failClosed: true });
+    tenant.createUser(github());
+    tenant.createUser(database());
+    tenant.createUser(database({ user_id: "auth0|db09", email: "dee@example.com" }));
+    await runtime.login("auth0|db09"); // decided: nobody else has the address
+    tenant.rateLimitNext(1, { resetInSeconds: 2 });
+    await runtime.login("github|1001");
+    const deferredLogin = await runtime.login("auth0|db01");
+    expect(deferredLogin.status).toBe("denied");
+    expect(deferredLogin.requests).toEqual([]);
+    expect(deferredLogin.decisions).toEqual([expect.objectContaining({ linking: "defer.rate_limited", denied: true })]);
+    const decided = await runtime.login("auth0|db09");
+    expect(decided).toMatchObject({ status: "success", sub: "auth0|db09" });
+  });
+
+  test("the remainder under the reserve defers new passes before any 429: the bucket is left to the tenant's other callers", async () => {
+    await setUp();
+    tenant.rateLimitBucket = { capacity: 6, refillPerSecond: 0.2 };
+    tenant.createUser(github());
+    tenant.createUser(database());
+    tenant.createUser(database({ user_id: "auth0|db02", email: "bob@example.com" }));
+    const first = await runtime.login("auth0|db01");
+    expect(first).toMatchObject({ status: "success", sub: "github|1001" });
+    const second = await runtime.login("auth0|db02");
+    expect(second.requests).toEqual([]);
+    expect(second.decisions).toEqual([expect.objectContaining({ linking: "defer.rate_limited" })]);
+    expect(tenant.apiRequests().filter((r) => r.status === 429)).toEqual([]);
+  });
+
+  test("a forged or replayed deferral in api.cache cannot switch linking off: unsealed entries are ignored, sealed ones only reach MAX_DEFER_MS ahead", async () => {
+    await setUp();
+    tenant.createUser(github());
+    tenant.createUser(database());
+    const far = Date.now() + 24 * 60 * 60 * 1000;
+    // Another Action on the trigger writes the key in the clear...
+    runtime.cache.set(RATE_LIMIT_CACHE_KEY, { value: JSON.stringify({ until: far, hardUntil: far }), expires_at: far });
+    // ...or a value sealed under the right key but beyond the horizon (what no genuine write holds).
+    const key = deriveKey(runtime.secrets.CLIENT_SECRET, "seal");
+    const sealed = sealJson({ until: far, hardUntil: far }, key, `rate-limit/${tenant.domain}/linking-client`);
+    const outcome = await runtime.login("auth0|db01");
+    expect(outcome).toMatchObject({ status: "success", sub: "github|1001" });
+    runtime.cache.set(RATE_LIMIT_CACHE_KEY, { value: sealed, expires_at: far });
+    tenant.createUser(github({ user_id: "github|2002", email: "bob@example.com" }));
+    tenant.createUser(database({ user_id: "auth0|db02", email: "bob@example.com" }));
+    await runtime.newContainer();
+    expect(await runtime.login("auth0|db02")).toMatchObject({ status: "success", sub: "github|2002" });
+    expect(MAX_DEFER_MS).toBeLessThanOrEqual(60_000);
   });
 });

@@ -5,11 +5,12 @@ import { REASON_CODES } from "../../scripts/lib/reason-codes";
 import { cleanEnv, runScript } from "../support/run-script";
 
 const ROOT = path.resolve(__dirname, "..", "..");
-const CODE = /"((?:skip|none|link|confirm|refuse|report|error)\.[a-z_]+)"/g;
+const CODE = /"((?:skip|none|link|confirm|refuse|report|defer|error)\.[a-z_]+)"/g;
 
 function loggedCodes(): Set<string> {
   const codes = new Set<string>();
-  for (const file of fs.readdirSync(path.join(ROOT, "action-src"))) {
+  for (const file of fs.readdirSync(path.join(ROOT, "action-src"), { recursive: true }) as string[]) {
+    if (!file.endsWith(".ts")) continue;
     const text = fs.readFileSync(path.join(ROOT, "action-src", file), "utf8");
     for (const match of text.matchAll(CODE)) if (match[1] !== "link.planned") codes.add(match[1]);
   }

@@ -1,0 +1,123 @@
+// The tenant's Management API rate limit as the Action sees it. One place reads Auth0's headers
+// and answers two questions: may a linking pass start now, and may a request be sent now. What
+// it learns holds for this container (module scope) and, through a sealed api.cache entry, for
+// every container of the Action.
+//
+// Auth0 docs, "Management API Endpoint Rate Limits": every rate-limited answer carries
+// x-ratelimit-limit (the bucket's size), x-ratelimit-remaining and x-ratelimit-reset (UNIX
+// seconds when tokens are added back); an empty bucket answers 429. The bucket is the tenant's,
+// shared with the backfill, the tenant's own back ends and Terraform: the Action is a guest.
+//
+// - 429: nothing more is sent by any container until the reset (a "hard" window).
+// - remaining under the reserve: no new linking pass starts until the reset (a pass already
+//   started may finish its few requests), leaving the rest of the bucket to everyone else.
+// A deferred login goes on unlinked, unmarked: the person is looked at again at a later login.
+import type { ActionCache } from "./auth0-types";
+import { sealJson, unsealJson } from "./sealed";
+
+export const RATE_LIMIT_CACHE_KEY = "account-linking:rate-limit";
+/**
+ * No deferral reaches further ahead than this, whatever a header or a cache entry says: a reset
+ * far in the future (or an entry replayed later) cannot switch linking off for longer.
+ */
+export const MAX_DEFER_MS = 60_000;
+/** A 429 without a usable reset header: wait this long (Auth0 sends one; this is a floor). */
+export const DEFAULT_DEFER_MS = 1_000;
+
+/** Left to other callers: a pass needs about three requests, and others share the bucket. */
+export function reserveFor(limit: number): number {
+  return Math.max(3, Math.ceil(limit * 0.2));
+}
+
+export interface RateWindow {
+  /** No new linking pass before this (epoch ms). */
+  until: number;
+  /** No request at all before this (after a 429). */
+  hardUntil: number;
+}
+
+// This container's view, kept between logins.
+let local: RateWindow = { until: 0, hardUntil: 0 };
+// The end of the last window this container logged, so a window is logged once, not per login.
+let loggedUntil = 0;
+
+interface Headers {
+  get(name: string): string | null;
+}
+
+function header(headers: Headers, name: string): number {
+  const raw = headers.get(name);
+  return raw === null || raw.trim() === "" ? NaN : Number(raw);
+}
+
+export class RateLimitGate {
+  constructor(
+    private readonly cache: ActionCache,
+    private readonly key: Buffer,
+    private readonly owner: string,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  private get aad(): string {
+    return `rate-limit/${this.owner}`;
+  }
+
+  /** The window shared by the other containers, when it is ours, well-formed and within the horizon. */
+  private shared(): RateWindow | undefined {
+    const record = this.cache.get(RATE_LIMIT_CACHE_KEY);
+    if (typeof record?.value !== "string") return undefined;
+    const value = unsealJson(record.value, this.key, this.aad) as Partial<RateWindow> | undefined;
+    if (typeof value?.until !== "number" || typeof value.hardUntil !== "number") return undefined;
+    const horizon = this.now() + MAX_DEFER_MS;
+    if (value.until > horizon || value.hardUntil > horizon) return undefined;
+    return { until: value.until, hardUntil: value.hardUntil };
+  }
+
+  /** The window in force: the later of this container's and the shared one. */
+  window(): RateWindow {
+    const shared = this.shared();
+    return shared ? { until: Math.max(local.until, shared.until), hardUntil: Math.max(local.hardUntil, shared.hardUntil) } : { ...local };
+  }
+
+  /** May a linking pass start (no deferral of either kind in force)? */
+  mayStart(): boolean {
+    return this.now() >= this.window().until;
+  }
+
+  /** May a request be sent (no 429 window in force)? */
+  maySend(): boolean {
+    return this.now() >= this.window().hardUntil;
+  }
+
+  /** True for the first deferred login of a window in this container: it logs; the others stay quiet. */
+  claimLog(): boolean {
+    const now = this.now();
+    if (now < loggedUntil) return false;
+    loggedUntil = Math.max(now + 1, this.window().until);
+    return true;
+  }
+
+  /** Reads one Management API answer's status and headers. */
+  observe(status: number, headers: Headers): void {
+    const now = this.now();
+    const limit = header(headers, "x-ratelimit-limit");
+    const remaining = header(headers, "x-ratelimit-remaining");
+    const reset = header(headers, "x-ratelimit-reset");
+    const resetAt = Number.isFinite(reset) ? reset * 1000 : NaN;
+    const bounded = (at: number) => Math.min(Math.max(at, now), now + MAX_DEFER_MS);
+    let next: RateWindow | undefined;
+    if (status === 429) {
+      const until = bounded(Number.isFinite(resetAt) && resetAt > now ? resetAt : now + DEFAULT_DEFER_MS);
+      next = { until, hardUntil: until };
+    } else if (Number.isFinite(limit) && Number.isFinite(remaining) && remaining < reserveFor(limit) && Number.isFinite(resetAt) && resetAt > now) {
+      next = { until: bounded(resetAt), hardUntil: 0 };
+    }
+    if (!next) return;
+    const known = this.window();
+    if (next.until <= known.until && next.hardUntil <= known.hardUntil) return; // nothing new: no cache write
+    local = { until: Math.max(local.until, next.until), hardUntil: Math.max(local.hardUntil, next.hardUntil) };
+    const merged = { until: Math.max(known.until, next.until), hardUntil: Math.max(known.hardUntil, next.hardUntil) };
+    const ttl = merged.until - now;
+    if (ttl > 0) this.cache.set(RATE_LIMIT_CACHE_KEY, sealJson(merged, this.key, this.aad), { ttl });
+  }
+}
