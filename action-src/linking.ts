@@ -7,7 +7,7 @@ import type { PostLoginApi, PostLoginEvent } from "./auth0-types";
 import { decideLinks, lookupEmails, markerFor, MARKER_KEY, type Account, type Plan } from "./decide";
 import { PROMPT_SNOOZE_MS } from "./confirm";
 import type { DecisionLine } from "./log";
-import { BUDGET_MS, ManagementApi, ManagementApiError } from "./management";
+import { BUDGET_MS, ManagementApi, ManagementApiError, SEARCH_PAGE } from "./management";
 import type { ActionSettings } from "./settings";
 
 /** Shown to the user when a login is denied; deliberately says nothing about accounts. */
@@ -35,8 +35,9 @@ export async function linkingPass(event: PostLoginEvent, api: PostLoginApi, sett
   const mgmt = new ManagementApi({ ...settings, sealKey: settings.keys.seal }, api.cache, options.started + BUDGET_MS);
   if (!mgmt.rateLimit.mayStart()) return deferred(line, mgmt, api, policy.failClosed, options.started);
   try {
-    const candidates = await findCandidates(mgmt, options.email);
+    const { candidates, incomplete } = await findCandidates(mgmt, options.email);
     const plan = decideLinks(event.user, candidates, policy, {
+      incomplete,
       loginConnection: event.connection?.name,
       switchMarker: markerFor(options.markerDigest, "decided"),
       confirmed: options.confirmed,
@@ -105,12 +106,13 @@ function deferred(line: DecisionLine, mgmt: ManagementApi, api: PostLoginApi, fa
 /**
  * Every account with this email, whatever its case: the exact spellings (immediately consistent)
  * and the case-insensitive search (catches "Ada@Example.com" from a social provider), in parallel.
- * Any lookup failing fails the whole: a partial view must not be taken for "nobody else".
+ * Any lookup failing fails the whole: a partial view must not be taken for "nobody else". The
+ * search returns one page: a full page may hide an account (`incomplete`: decide snoozes). Paging
+ * on would let anyone who creates accounts with an address multiply every such login's requests.
  */
-async function findCandidates(mgmt: ManagementApi, email: string): Promise<Account[]> {
-  const lookups = [...lookupEmails(email).map((variant) => mgmt.usersByEmail(variant)), mgmt.searchByEmail(email)];
-  const results = await Promise.all(lookups);
+async function findCandidates(mgmt: ManagementApi, email: string): Promise<{ candidates: Account[]; incomplete: boolean }> {
+  const [searched, ...exact] = await Promise.all([mgmt.searchByEmail(email), ...lookupEmails(email).map((variant) => mgmt.usersByEmail(variant))]);
   const byId = new Map<string, Account>();
-  for (const user of results.flat()) if (!byId.has(user.user_id)) byId.set(user.user_id, user);
-  return [...byId.values()];
+  for (const user of [...exact.flat(), ...searched]) if (!byId.has(user.user_id)) byId.set(user.user_id, user);
+  return { candidates: [...byId.values()], incomplete: searched.length >= SEARCH_PAGE };
 }

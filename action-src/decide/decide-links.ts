@@ -17,6 +17,11 @@ export interface DecideOptions {
   switchMarker?: Marker;
   /** The person proved control of this account (confirmation): it links without connection trust. */
   confirmed?: string;
+  /**
+   * The lookups may not have returned every account with the email (the search's page was full):
+   * an unseen account could change the plan, so nothing is linked or decided (snoozed instead).
+   */
+  incomplete?: boolean;
 }
 
 /**
@@ -42,6 +47,8 @@ export function decideLinks(current: Account, candidates: Account[], policy: Lin
     if (reason) ignored.push({ user_id: candidate.user_id, reason });
     else eligible.push(candidate);
   }
+  // Only a link Auth0 already confirmed (the switch above) is safe to act on with a partial view.
+  if (options.incomplete) return { kind: "none", reason: "refuse.search_incomplete", ignored };
   if (eligible.length === 0) return { kind: "none", reason: "none.no_candidates", ignored };
   // Nobody has this many accounts with one address; linking them would be one login's worth of
   // Management API budget spent on what is more likely an attack or a shared mailbox.

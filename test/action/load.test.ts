@@ -151,3 +151,19 @@ describe("the tenant's rate limit", () => {
     expect(MAX_DEFER_MS).toBeLessThanOrEqual(60_000);
   });
 });
+
+describe("a search that cannot hide a candidate", () => {
+  test("a full page of look-alike accounts is 'cannot decide': snoozed, never decided, nothing linked", async () => {
+    await setUp();
+    // 50 unverified accounts with the address in capitals (on a connection that keeps the case)
+    // fill the search's page ahead of the person's differently-cased trusted account.
+    for (let i = 0; i < 50; i++) tenant.createUser({ user_id: `twitter|decoy${i}`, connection: "twitter", email: "ADA@EXAMPLE.COM", email_verified: false });
+    tenant.createUser(github({ email: "Ada@Example.com" }));
+    tenant.createUser(database());
+    const outcome = await runtime.login("auth0|db01");
+    expect(outcome).toMatchObject({ status: "success", sub: "auth0|db01" });
+    expect(outcome.decisions).toEqual([expect.objectContaining({ linking: "refuse.search_incomplete" })]);
+    const marker = tenant.user("auth0|db01")!.app_metadata[MARKER_KEY] as { state: string };
+    expect(marker.state).toBe("snoozed");
+  });
+});
