@@ -4,7 +4,7 @@
 import { trustOf, type LinkingPolicy } from "../policy";
 import { hasMfa, holdsIdentity, isEstablished, mainIdentity, rootConnection, type Account } from "./account";
 import { normalizeEmail } from "./emails";
-import { ineligibility, MAX_OTHER_ACCOUNTS, type IgnoredAccount } from "./eligibility";
+import { couldLinkWith, ineligibility, MAX_OTHER_ACCOUNTS, type IgnoredAccount } from "./eligibility";
 import type { Marker } from "./markers";
 import { mergeMetadata } from "./merge";
 import type { LinkStep, Plan } from "./plan";
@@ -52,7 +52,9 @@ export function decideLinks(current: Account, candidates: Account[], policy: Lin
   if (eligible.length === 0) return { kind: "none", reason: "none.no_candidates", ignored };
   // Nobody has this many accounts with one address; linking them would be one login's worth of
   // Management API budget spent on what is more likely an attack or a shared mailbox.
-  if (eligible.length > MAX_OTHER_ACCOUNTS) return { kind: "none", reason: "refuse.too_many_accounts", ignored };
+  if (eligible.filter((account) => couldLinkWith(account, policy, options.confirmed)).length > MAX_OTHER_ACCOUNTS) {
+    return { kind: "none", reason: "refuse.too_many_accounts", ignored };
+  }
   // Two accounts that already hold linked identities cannot be reconciled here.
   if ([current, ...eligible].filter(isEstablished).length > 1) return { kind: "none", reason: "refuse.conflicting_primaries", ignored };
 

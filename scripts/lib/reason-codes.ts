@@ -27,7 +27,7 @@ export const REASON_CODES: Record<string, string> = {
   "confirm.cancelled": "the sign-in was cancelled or failed: nothing linked, snoozed",
   "confirm.failed": "the code exchange or the ID token check failed, or the account is no longer eligible (error says which): nothing linked",
   "refuse.conflicting_primaries": "two accounts that already hold linked identities share the email: left for an operator (looked at again after an hour)",
-  "refuse.too_many_accounts": "more than 10 other eligible accounts share the email (a shared mailbox or an attack): left for an operator, snoozed",
+  "refuse.too_many_accounts": "more than 10 other eligible accounts this login could be linked with (the confirmed one and those on trusted connections; accounts on `confirm` connections do not count) share the email (a shared mailbox or an attack): left for an operator, snoozed",
   "refuse.search_incomplete": "the case-insensitive search returned a full page: an account it did not show could change the plan, so nothing is linked or decided (snoozed)",
   "refuse.metadata_conflict": "a carried app_metadata key differs between the accounts: merging could lift a restriction",
   "refuse.link_rejected": "Auth0 refused the link (4xx): nothing switched, snoozed",

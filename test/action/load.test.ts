@@ -167,3 +167,27 @@ describe("a search that cannot hide a candidate", () => {
     expect(marker.state).toBe("snoozed");
   });
 });
+
+describe("the cap cannot be used to block a victim", () => {
+  /** The victim's two trusted accounts, optionally with an attacker's accounts on a `confirm` connection. */
+  async function victimLogin(attackers: number) {
+    await setUp();
+    tenant.createUser(github());
+    for (let i = 0; i < attackers; i++) {
+      tenant.createUser({ user_id: `oidc|evil${i}`, connection: "attacker-idp", email: "ada@example.com", email_verified: true });
+    }
+    tenant.createUser(database());
+    const outcome = await runtime.login("auth0|db01");
+    const primary = tenant.user("github|1001");
+    const result = { status: outcome.status, sub: outcome.sub, identities: primary?.identities.map((i) => `${i.provider}|${i.user_id}`), reason: outcome.decisions[0]?.linking };
+    await tearDown();
+    return result;
+  }
+
+  test("eleven verified accounts on an attacker's identity provider (left at `confirm`) do not change the link between the victim's two trusted accounts", async () => {
+    const without = await victimLogin(0);
+    expect(without).toEqual({ status: "success", sub: "github|1001", identities: ["github|1001", "auth0|db01"], reason: "link.done" });
+    const attacked = await victimLogin(11);
+    expect(attacked).toEqual(without);
+  });
+});
