@@ -6,6 +6,11 @@ const { createRequire } = require("module");
 const path = require("path");
 
 const projectRequire = createRequire(path.join(__dirname, "..", "..", "package.json"));
+// The Actions' clock: the wall clock plus an offset the runtime may move ahead (a bench that
+// compresses idle time moves the emulated tenant's rate-limit clock by the same amount).
+const wallNow = Date.now.bind(Date);
+let clockOffsetMs = 0;
+Date.now = () => wallNow() + clockOffsetMs;
 // One module per Action bound to the trigger (each with its own module scope, as on Auth0).
 const handlers = new Map();
 let logs = [];
@@ -60,6 +65,7 @@ process.on("message", async (message) => {
     handlers.set(message.name, module.exports);
     process.send({ type: "loaded", id: message.id, ms: Number(process.hrtime.bigint() - started) / 1e6 });
   } else if (message.type === "login") {
+    clockOffsetMs = Math.max(clockOffsetMs, message.clockOffsetMs ?? 0);
     const result = await runWith(new Map(message.cache), message);
     process.send({ type: "result", id: message.id, ...result });
   }

@@ -37,6 +37,8 @@ export interface RecordedRequest {
   path: string;
   status: number;
   at: number;
+  /** The application whose token the request carried (Management API requests). */
+  client?: string;
 }
 
 export interface NewUser {
@@ -145,10 +147,16 @@ export class ManagementApiEmulator {
   /** Rate limit: the next `count` requests (token included when `includeToken`) answer 429. */
   private rateLimited = { count: 0, resetInSeconds: 1, useRetryAfter: false, includeToken: false };
   /**
-   * A token bucket over the Management API (like Auth0's): every answer carries
-   * x-ratelimit-limit/-remaining/-reset, and an empty bucket answers 429.
+   * A token bucket over the Management API (like Auth0's, per tenant, shared by every caller):
+   * every answer, 429 or not, carries x-ratelimit-limit (the bucket), -remaining and -reset (UNIX
+   * seconds when a token is back), and an empty bucket answers 429.
    */
   rateLimitBucket: { capacity: number; refillPerSecond: number } | undefined;
+  /**
+   * The bucket's clock (epoch ms). Benches that compress idle time move it ahead of the wall
+   * clock, together with the Actions' (test/support/post-login-runtime.ts, clockOffsetMs).
+   */
+  now: () => number = Date.now;
   private bucket = { tokens: 0, at: 0 };
   /** Export jobs answer "processing" this many times before "completed". */
   exportPollsBeforeDone = 1;
@@ -311,6 +319,8 @@ export class ManagementApiEmulator {
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const url = new URL(req.url ?? "/", `https://${this.domain}`);
     const record: RecordedRequest = { method: req.method ?? "GET", path: url.pathname, status: 0, at: Date.now() };
+    const bearer = this.tokens.get((req.headers.authorization ?? "").replace(/^Bearer /, ""));
+    if (bearer) record.client = bearer.clientId;
     this.requests.push(record);
     if (this.outage === "hang") return; // never answered; the client must time out
     if (this.latencyMs > 0) await new Promise((r) => setTimeout(r, this.latencyMs));
@@ -363,7 +373,7 @@ export class ManagementApiEmulator {
 
   private takeToken(headers: Record<string, string>): void {
     const { capacity, refillPerSecond } = this.rateLimitBucket!;
-    const now = Date.now();
+    const now = this.now();
     if (this.bucket.at === 0) this.bucket = { tokens: capacity, at: now };
     this.bucket.tokens = Math.min(capacity, this.bucket.tokens + ((now - this.bucket.at) / 1000) * refillPerSecond);
     this.bucket.at = now;

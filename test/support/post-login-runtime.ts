@@ -115,7 +115,7 @@ export class Container {
     ).then((times) => (this.loadMs = times.reduce((a, b) => a + b, 0)));
   }
 
-  run(request: { action: string; phase: "execute" | "continue"; event: unknown; canRedirect: boolean }, cache: Array<[string, unknown]>, timeoutMs: number): Promise<any> {
+  run(request: { action: string; phase: "execute" | "continue"; event: unknown; canRedirect: boolean; clockOffsetMs?: number }, cache: Array<[string, unknown]>, timeoutMs: number): Promise<any> {
     const id = nextMessage++;
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
@@ -160,6 +160,8 @@ export class PostLoginRuntime {
   cache = new Map<string, unknown>();
   readonly secrets: Record<string, string>;
   readonly settings: unknown;
+  /** Added to the containers' clock (only ever raised): see action-host.js. */
+  clockOffsetMs = 0;
 
   constructor(
     private readonly tenant: ManagementApiEmulator,
@@ -265,7 +267,7 @@ export class PostLoginRuntime {
         ...resume,
       }, identity);
       steps.push({ action: action.name, phase });
-      const result = await container.run({ action: action.name, phase, event, canRedirect }, [...this.cache], ACTION_TIMEOUT_MS);
+      const result = await container.run({ action: action.name, phase, event, canRedirect, clockOffsetMs: this.clockOffsetMs }, [...this.cache], ACTION_TIMEOUT_MS);
       logs.push(...(result.logs as string[]));
       actionMs += Number(result.ms ?? 0);
       if (!result.timedOut) this.cache = new Map(result.cache);
