@@ -34,6 +34,7 @@ export async function linkingPass(event: PostLoginEvent, api: PostLoginApi, sett
   const line: DecisionLine = { reason: "error.unexpected", email: options.digest, user: event.user.user_id };
   const mgmt = new ManagementApi({ ...settings, sealKey: settings.keys.seal }, api.cache, options.started + BUDGET_MS);
   if (!mgmt.rateLimit.mayStart()) return deferred(line, mgmt, api, policy.failClosed, options.started);
+  const end = mgmt.rateLimit.begin();
   try {
     const { candidates, incomplete } = await findCandidates(mgmt, options.email);
     const plan = decideLinks(event.user, candidates, policy, {
@@ -80,6 +81,7 @@ export async function linkingPass(event: PostLoginEvent, api: PostLoginApi, sett
       line.denied = true;
     }
   }
+  end();
   line.requests = mgmt.requests;
   line.ms = Date.now() - options.started;
   return line;

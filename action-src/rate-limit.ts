@@ -29,15 +29,23 @@ export function reserveFor(limit: number): number {
   return Math.max(3, Math.ceil(limit * 0.2));
 }
 
+/** What one linking pass is counted as while it runs: its lookups (two exact, one search). */
+export const PASS_COST = 3;
+
 export interface RateWindow {
   /** No new linking pass before this (epoch ms). */
   until: number;
   /** No request at all before this (after a 429). */
   hardUntil: number;
+  /** The latest answer's bucket: what remained, its size, and until when that holds (its reset). */
+  bucket?: { remaining: number; limit: number; resetAt: number; at: number };
 }
 
 // This container's view, kept between logins.
 let local: RateWindow = { until: 0, hardUntil: 0 };
+// Linking passes running in this container: each counts as PASS_COST against what remains, so
+// a burst of logins does not start more passes than the bucket can take before any answer.
+let passesRunning = 0;
 // The end of the last window this container logged, so a window is logged once, not per login.
 let loggedUntil = 0;
 
@@ -70,18 +78,44 @@ export class RateLimitGate {
     if (typeof value?.until !== "number" || typeof value.hardUntil !== "number") return undefined;
     const horizon = this.now() + MAX_DEFER_MS;
     if (value.until > horizon || value.hardUntil > horizon) return undefined;
-    return { until: value.until, hardUntil: value.hardUntil };
+    const b = value.bucket;
+    const bucket = b && [b.remaining, b.limit, b.resetAt, b.at].every((x) => typeof x === "number") && b.resetAt <= horizon ? b : undefined;
+    return { until: value.until, hardUntil: value.hardUntil, ...(bucket ? { bucket } : {}) };
   }
 
-  /** The window in force: the later of this container's and the shared one. */
+  /** The window in force: the later of this container's and the shared one; the fresher bucket. */
   window(): RateWindow {
     const shared = this.shared();
-    return shared ? { until: Math.max(local.until, shared.until), hardUntil: Math.max(local.hardUntil, shared.hardUntil) } : { ...local };
+    if (!shared) return { ...local };
+    const bucket = [local.bucket, shared.bucket].filter((b) => b !== undefined).sort((a, b) => b!.at - a!.at)[0];
+    return { until: Math.max(local.until, shared.until), hardUntil: Math.max(local.hardUntil, shared.hardUntil), ...(bucket ? { bucket } : {}) };
   }
 
-  /** May a linking pass start (no deferral of either kind in force)? */
+  /**
+   * May a linking pass start? Not inside a window; and not when what the latest answer said
+   * remains, less PASS_COST for each pass already running here, would fall under the reserve.
+   * Knowing nothing (no answer yet, or past the latest answer's reset): one pass at a time.
+   */
   mayStart(): boolean {
-    return this.now() >= this.window().until;
+    const now = this.now();
+    const window = this.window();
+    if (now < window.until) return false;
+    const bucket = window.bucket && now < window.bucket.resetAt ? window.bucket : undefined;
+    if (!bucket) return passesRunning === 0;
+    if (bucket.remaining - PASS_COST * (passesRunning + 1) >= reserveFor(bucket.limit)) return true;
+    // What remains is spoken for: no new pass here until the reset (not shared: it is this container's count).
+    local = { ...local, until: Math.max(local.until, bucket.resetAt) };
+    return false;
+  }
+
+  /** A pass starts (after mayStart): counted until `end` is called. */
+  begin(): () => void {
+    passesRunning++;
+    let ended = false;
+    return () => {
+      if (!ended) passesRunning--;
+      ended = true;
+    };
   }
 
   /** May a request be sent (no 429 window in force)? */
@@ -112,11 +146,16 @@ export class RateLimitGate {
     } else if (Number.isFinite(limit) && Number.isFinite(remaining) && remaining < reserveFor(limit) && Number.isFinite(resetAt) && resetAt > now) {
       next = { until: bounded(resetAt), hardUntil: 0 };
     }
-    if (!next) return;
+    if (Number.isFinite(limit) && Number.isFinite(remaining) && Number.isFinite(resetAt)) {
+      local = { ...local, bucket: { remaining: status === 429 ? 0 : remaining, limit, resetAt: bounded(resetAt), at: now } };
+    }
     const known = this.window();
-    if (next.until <= known.until && next.hardUntil <= known.hardUntil) return; // nothing new: no cache write
-    local = { until: Math.max(local.until, next.until), hardUntil: Math.max(local.hardUntil, next.hardUntil) };
-    const merged = { until: Math.max(known.until, next.until), hardUntil: Math.max(known.hardUntil, next.hardUntil) };
+    if (next) local = { ...local, until: Math.max(local.until, next.until), hardUntil: Math.max(local.hardUntil, next.hardUntil) };
+    const windowGrew = next !== undefined && (next.until > known.until || next.hardUntil > known.hardUntil);
+    // Other containers learn a window at once; the bucket's picture only rides along with it
+    // (writing the cache on every answer would cost more than it saves).
+    if (!windowGrew) return;
+    const merged = { until: Math.max(known.until, next!.until), hardUntil: Math.max(known.hardUntil, next!.hardUntil), ...(local.bucket ? { bucket: local.bucket } : {}) };
     const ttl = merged.until - now;
     if (ttl > 0) this.cache.set(RATE_LIMIT_CACHE_KEY, sealJson(merged, this.key, this.aad), { ttl });
   }

@@ -131,6 +131,23 @@ describe("the tenant's rate limit", () => {
     expect(tenant.apiRequests().filter((r) => r.status === 429)).toEqual([]);
   });
 
+  test("a burst of logins in one container starts no more passes than the bucket can take: no 429, the rest deferred", async () => {
+    await setUp();
+    tenant.rateLimitBucket = { capacity: 9, refillPerSecond: 0.1 };
+    for (let i = 0; i < 7; i++) {
+      tenant.createUser(github({ user_id: `github|b${i}`, email: `b${i}@example.com` }));
+      tenant.createUser(database({ user_id: `auth0|b${i}`, email: `b${i}@example.com` }));
+    }
+    const container = await runtime.newContainer();
+    await runtime.login("auth0|b0", { container }); // learns the bucket from the answers
+    const burst = await Promise.all([1, 2, 3, 4, 5, 6].map((i) => runtime.login(`auth0|b${i}`, { container })));
+    expect(tenant.apiRequests().filter((r) => r.status === 429)).toEqual([]);
+    // Deferred: the first of the window logs defer.rate_limited, the others nothing.
+    const deferredLogins = burst.filter((o) => o.decisions.length === 0 || o.decisions[0].linking === "defer.rate_limited");
+    expect(deferredLogins.length).toBeGreaterThanOrEqual(4);
+    expect(burst.filter((o) => o.decisions[0]?.linking === "defer.rate_limited")).toHaveLength(1);
+  });
+
   test("a forged or replayed deferral in api.cache cannot switch linking off: unsealed entries are ignored, sealed ones only reach MAX_DEFER_MS ahead", async () => {
     await setUp();
     tenant.createUser(github());

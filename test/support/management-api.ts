@@ -39,6 +39,8 @@ export interface RecordedRequest {
   at: number;
   /** The application whose token the request carried (Management API requests). */
   client?: string;
+  /** With a rate-limit bucket: the x-ratelimit-reset this request was answered with (epoch ms). */
+  resetAt?: number;
 }
 
 export interface NewUser {
@@ -318,7 +320,7 @@ export class ManagementApiEmulator {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const url = new URL(req.url ?? "/", `https://${this.domain}`);
-    const record: RecordedRequest = { method: req.method ?? "GET", path: url.pathname, status: 0, at: Date.now() };
+    const record: RecordedRequest = { method: req.method ?? "GET", path: url.pathname, status: 0, at: this.now() };
     const bearer = this.tokens.get((req.headers.authorization ?? "").replace(/^Bearer /, ""));
     if (bearer) record.client = bearer.clientId;
     this.requests.push(record);
@@ -340,7 +342,13 @@ export class ManagementApiEmulator {
         res.end(page.body === undefined ? "" : JSON.stringify(page.body));
         return;
       }
-      if (this.rateLimitBucket && url.pathname.startsWith("/api/v2/")) this.takeToken(headers);
+      if (this.rateLimitBucket && url.pathname.startsWith("/api/v2/")) {
+        try {
+          this.takeToken(headers);
+        } finally {
+          record.resetAt = Number(headers["x-ratelimit-reset"]) * 1000;
+        }
+      }
       if (this.rateLimited.count > 0 && (!isToken || this.rateLimited.includeToken)) {
         this.rateLimited.count--;
         const reset = Math.ceil(Date.now() / 1000) + this.rateLimited.resetInSeconds;
