@@ -9,6 +9,7 @@ import { actionBench } from "./bench/action";
 import { synthBench } from "./bench/synth";
 import { measureApply } from "./bench/backfill-apply";
 import { measureDryRun } from "./bench/backfill-dry-run";
+import { capacityBench, capacityRows } from "./bench/capacity";
 
 const rows: Array<[string, string, string]> = [];
 const row = (what: string, value: string, target = "") => {
@@ -69,6 +70,12 @@ async function backfillApply(): Promise<void> {
   }
 }
 
+/** The first-login wave (docs/capacity.md): 100,000 users, 50 logins/s for 60 s against 15 req/s, without and with a backfill. */
+async function capacity(): Promise<void> {
+  capacityRows(row, await capacityBench(), "50 logins/s, 15 req/s, no backfill");
+  capacityRows(row, await capacityBench({ backfill: true }), "50 logins/s, 15 req/s, backfill at default pace");
+}
+
 async function main(): Promise<void> {
   console.error(`bench on ${os.cpus().length} cores, node ${process.version}`);
   await bindings();
@@ -77,6 +84,7 @@ async function main(): Promise<void> {
   sdkLoad();
   await actionBench(row);
   await backfillApply();
+  await capacity();
   await backfillDryRun(1_000_000);
   await backfillDryRun(10_000_000);
   const width = Math.max(...rows.map((r) => r[0].length));

@@ -40,6 +40,8 @@ export interface CapacityResult {
   sentInsideWindow: number;
   /** Logins that made Management API requests, and the time they spent in the Action (ms). */
   waited: { logins: number; p50: number; p99: number; max: number };
+  /** The five slowest logins that waited: time in the Action and when they started (s into the wave). */
+  slowest: Array<{ ms: number; atS: number }>;
   deferred: number;
   decided: number;
   linksByAction: number;
@@ -110,6 +112,7 @@ export async function capacityBench(options: CapacityOptions = {}): Promise<Capa
   let runtime: PostLoginRuntime | undefined;
   let backfill: ReturnType<typeof startScript> | undefined;
   try {
+    tenant.indexEmails(); // lookups by index: the emulation's own time must not count as the Action's
     const ids = seed(tenant, users);
     runtime = new PostLoginRuntime(tenant, { policy: TRUSTED, clientId: ACTION_CLIENT });
     const environment = { name: "bench", tenant: "bench", policy: TRUSTED };
@@ -128,21 +131,22 @@ export async function capacityBench(options: CapacityOptions = {}): Promise<Capa
 
     // Phase 1: the wave, in real time.
     const wave = pick(ids.length, rate * seconds).map((i) => ids[i]);
-    const outcomes: Array<{ id: string; kind: Kind; done: boolean; actionMs: number }> = [];
+    const outcomes: Array<{ id: string; kind: Kind; done: boolean; actionMs: number; atS: number }> = [];
     const start = Date.now();
     if (options.backfill) backfill = startScript(HOST, [JSON.stringify({ mode: "apply", environment, planFile })], env);
     const running: Promise<void>[] = [];
     let lastDispatch = start;
     for (let i = 0; i < wave.length; i++) {
-      const due = start + (i * 1000) / rate;
-      const wait = due - Date.now();
+      const scheduled = start + (i * 1000) / rate;
+      const wait = scheduled - Date.now();
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));
       lastDispatch = Date.now();
       const id = wave[i];
+      const due = lastDispatch;
       running.push(
         runtime.login(id, { container: containers[i % containers.length] }).then((outcome) => {
           const c = classify(outcome);
-          outcomes.push({ id, kind: c.kind, done: c.done, actionMs: outcome.actionMs });
+          outcomes.push({ id, kind: c.kind, done: c.done, actionMs: outcome.actionMs, atS: (due - start) / 1000 });
         }),
       );
     }
@@ -196,6 +200,11 @@ export async function capacityBench(options: CapacityOptions = {}): Promise<Capa
       tokenRequests: during.filter((r) => r.path === "/oauth/token").length,
       sentInsideWindow: sentInsideWindow(fromAction),
       waited: { logins: waited.length, p50: percentile(waited, 50), p99: percentile(waited, 99), max: waited[waited.length - 1] ?? 0 },
+      slowest: outcomes
+        .filter((o) => o.kind === "waited")
+        .sort((a, b) => b.actionMs - a.actionMs)
+        .slice(0, 5)
+        .map((o) => ({ ms: Math.round(o.actionMs), atS: Number(o.atS.toFixed(1)) })),
       deferred: outcomes.filter((o) => o.kind === "deferred").length,
       decided: outcomes.filter((o) => o.done).length,
       linksByAction: fromAction.filter((r) => r.method === "POST" && r.path.endsWith("/identities") && r.status === 201).length,
@@ -237,6 +246,7 @@ export function capacityRows(row: Row, r: CapacityResult, label: string): void {
   row(`capacity ${label}: Management API requests answered to the Action / 429s`, `${n(r.actionRequests)} / ${n(r.action429)} (+ ${r.tokenRequests} token requests)`, "429s: few, none pushed by the backfill");
   row(`capacity ${label}: Action requests reaching the API inside a 429's window`, `${n(r.sentInsideWindow)} (already in flight or from logins already past their start)`, "0 from logins started after the 429");
   row(`capacity ${label}: logins that waited on the API, added time p50 / p99 / max`, `${n(r.waited.logins)}, ${r.waited.p50.toFixed(0)} / ${r.waited.p99.toFixed(0)} / ${r.waited.max.toFixed(0)} ms`, "p99 <= 300 ms, no retry waits");
+  row(`capacity ${label}: the five slowest of them (ms @ s into the wave)`, r.slowest.map((x) => `${x.ms} @ ${x.atS}`).join(", "));
   row(`capacity ${label}: logins deferred (no request, unmarked) / settled in the wave`, `${n(r.deferred)} / ${n(r.decided)}`);
   row(`capacity ${label}: links made by the Action in the wave`, n(r.linksByAction));
   if (r.backfill) row(`capacity ${label}: backfill during the wave: requests / 429s / links`, `${n(r.backfill.requests)} / ${n(r.backfill.rate429)} / ${n(r.backfill.links)}`);
