@@ -34,7 +34,7 @@ export const REASON_CODES: Record<string, string> = {
   "report.would_link": "report-only: would link",
   "report.would_switch": "report-only: would end the login as the primary",
   "report.would_confirm": "report-only: would ask the person to confirm",
-  "defer.rate_limited": "the tenant's Management API rate limit is spent (a 429, or the remainder under the reserve): the login goes on unlinked and unmarked, without a request, until the reset (failClosed denies); logged once per window and container",
+  "defer.rate_limited": "the tenant's Management API rate limit is spent (a 429; the remainder, less the passes running in the container, under the reserve; or, before any answer told the bucket, another pass running in the container): the login goes on unlinked and unmarked, without a request, until the reset (failClosed denies); logged once per window and container",
   "error.unknown_outcome": "the link's answer was lost and could not be confirmed: the login is denied so that no tokens are issued for a user that may be gone",
   "error.timeout": "the Management API did not answer in time: the login goes on unlinked (failClosed denies)",
   "error.management_api": "the Management API failed (error says how): the login goes on unlinked (failClosed denies)",
