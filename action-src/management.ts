@@ -154,6 +154,11 @@ export class ManagementApi {
   // login waits for it: the request fails as rate_limited at once.
   private async send(method: string, url: string, init: { headers: Record<string, string>; body?: string }, reserveMs = 0): Promise<Response> {
     const metered = url.startsWith(`https://${this.settings.domain}/api/v2/`);
+    if (metered) {
+      // Only for a bucket smaller than one pass (rate-limit.ts): wait for its next token if the budget allows.
+      const wait = this.rateLimit.smallBucketWait();
+      if (wait > 0 && this.now() + wait + MIN_REQUEST_MS < this.deadline - reserveMs) await new Promise((resolve) => setTimeout(resolve, wait));
+    }
     const remaining = this.deadline - reserveMs - this.now();
     if (remaining < MIN_REQUEST_MS) throw new ManagementApiError("budget_exhausted");
     if (metered && !this.rateLimit.maySend()) throw new ManagementApiError("rate_limited");

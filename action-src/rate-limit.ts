@@ -21,16 +21,26 @@ export const RATE_LIMIT_CACHE_KEY = "account-linking:rate-limit";
  * far in the future (or an entry replayed later) cannot switch linking off for longer.
  */
 export const MAX_DEFER_MS = 60_000;
+/** The longest a pass waits for a token in a bucket smaller than one pass (smallBucketWait). */
+export const MAX_TOKEN_WAIT_MS = 1_000;
 /** A 429 without a usable reset header: wait this long (Auth0 sends one; this is a floor). */
 export const DEFAULT_DEFER_MS = 1_000;
 
-/** Left to other callers: a pass needs about three requests, and others share the bucket. */
-export function reserveFor(limit: number): number {
-  return Math.max(3, Math.ceil(limit * 0.2));
-}
-
 /** What one linking pass is counted as while it runs: its lookups (two exact, one search). */
 export const PASS_COST = 3;
+
+/**
+ * Left to other callers: 20 % of the bucket, at least 3, but never so much that a pass could not
+ * start in a full bucket (a Free tenant's bucket holds 2: the Action still links there).
+ */
+export function reserveFor(limit: number): number {
+  return Math.min(Math.max(3, Math.ceil(limit * 0.2)), Math.max(0, limit - PASS_COST));
+}
+
+/** What the remainder must hold for one more pass to start, with `running` passes running here. */
+export function neededToStart(limit: number, running: number): number {
+  return Math.min(PASS_COST * (running + 1), limit) + reserveFor(limit);
+}
 
 export interface RateWindow {
   /** No new linking pass before this (epoch ms). */
@@ -102,7 +112,7 @@ export class RateLimitGate {
     if (now < window.until) return false;
     const bucket = window.bucket && now < window.bucket.resetAt ? window.bucket : undefined;
     if (!bucket) return passesRunning === 0;
-    if (bucket.remaining - PASS_COST * (passesRunning + 1) >= reserveFor(bucket.limit)) return true;
+    if (bucket.remaining >= neededToStart(bucket.limit, passesRunning)) return true;
     // What remains is spoken for: no new pass here until the reset (not shared: it is this container's count).
     local = { ...local, until: Math.max(local.until, bucket.resetAt) };
     return false;
@@ -116,6 +126,19 @@ export class RateLimitGate {
       if (!ended) passesRunning--;
       ended = true;
     };
+  }
+
+  /**
+   * A bucket smaller than one pass (a Free tenant's holds 2) is empty after the lookups, so the link
+   * would always meet a 429 and the person would never be linked. There, and only there, a pass
+   * already under way waits for the next token (at most MAX_TOKEN_WAIT_MS) instead: no request is
+   * refused and retried. Returns the wait in ms (0: send now).
+   */
+  smallBucketWait(): number {
+    const now = this.now();
+    const bucket = this.window().bucket;
+    if (!bucket || bucket.limit > PASS_COST || bucket.remaining >= 1 || now >= bucket.resetAt) return 0;
+    return Math.min(bucket.resetAt - now, MAX_TOKEN_WAIT_MS);
   }
 
   /** May a request be sent (no 429 window in force)? */

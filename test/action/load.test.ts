@@ -2,7 +2,7 @@
 // rotation costs, how it behaves when the tenant's rate limit is spent, and what a crowd of
 // accounts with one address can and cannot do to a login.
 import { MARKER_KEY, markerDigestMatches } from "../../action-src/decide";
-import { MAX_DEFER_MS, RATE_LIMIT_CACHE_KEY } from "../../action-src/rate-limit";
+import { MAX_DEFER_MS, neededToStart, RATE_LIMIT_CACHE_KEY, reserveFor } from "../../action-src/rate-limit";
 import { sealJson } from "../../action-src/sealed";
 import { deriveKey } from "../../action-src/settings";
 import { database, github, setUp as start, tearDown } from "../support/linking-fixtures";
@@ -146,6 +146,23 @@ describe("the tenant's rate limit", () => {
     const deferredLogins = burst.filter((o) => o.decisions.length === 0 || o.decisions[0].linking === "defer.rate_limited");
     expect(deferredLogins.length).toBeGreaterThanOrEqual(4);
     expect(burst.filter((o) => o.decisions[0]?.linking === "defer.rate_limited")).toHaveLength(1);
+  });
+
+  test("a Free tenant's bucket of 2 still links: the reserve never exceeds what a full bucket leaves for one pass", async () => {
+    await setUp();
+    tenant.rateLimitBucket = { capacity: 2, refillPerSecond: 2 };
+    tenant.createUser(github());
+    tenant.createUser(database());
+    let outcome = await runtime.login("auth0|db01");
+    for (let attempt = 0; attempt < 5 && outcome.sub !== "github|1001"; attempt++) {
+      await sleep(1_100);
+      outcome = await runtime.login("auth0|db01");
+    }
+    expect(outcome).toMatchObject({ status: "success", sub: "github|1001" });
+    expect(reserveFor(2)).toBe(0);
+    expect(neededToStart(2, 0)).toBe(2);
+    expect([reserveFor(15), neededToStart(15, 0), neededToStart(15, 1)]).toEqual([3, 6, 9]);
+    expect(reserveFor(50)).toBe(10);
   });
 
   test("a forged or replayed deferral in api.cache cannot switch linking off: unsealed entries are ignored, sealed ones only reach MAX_DEFER_MS ahead", async () => {
