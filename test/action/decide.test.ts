@@ -355,3 +355,25 @@ describe("helpers", () => {
     expect(JSON.parse(many)).toMatchObject({ linking: "link.done", primary: "github|1", secondaries: 12 });
   });
 });
+
+describe("decideLinks: load (search completeness, the cap)", () => {
+  const gh = account("github|1", "github", { created_at: "2023-01-01T00:00:00.000Z" });
+  const db = account("auth0|2", "db", { created_at: "2024-01-01T00:00:00.000Z" });
+
+  test("an incomplete search links and decides nothing; a switch Auth0 already confirmed still happens", () => {
+    expect(decideLinks(db, [gh], policy(), { incomplete: true })).toMatchObject({ kind: "none", reason: "refuse.search_incomplete" });
+    expect(decideLinks(db, [], policy(), { incomplete: true })).toMatchObject({ kind: "none", reason: "refuse.search_incomplete" });
+    const holder = { ...gh, identities: [...gh.identities!, { connection: "db", provider: "auth0", user_id: "2" }] };
+    expect(decideLinks(db, [holder], policy(), { incomplete: true })).toMatchObject({ kind: "switch", primary: "github|1" });
+  });
+
+  test("the cap counts only accounts this login could be linked with: the confirmed one and those on trusted connections", () => {
+    const untrusted = Array.from({ length: 11 }, (_, i) => account(`oidc|evil${i}`, "attacker-idp"));
+    expect(decideLinks(db, [gh, ...untrusted], policy())).toMatchObject({ kind: "link", primary: "github|1", awaitingConfirmation: 11 });
+    const trusted = Array.from({ length: 11 }, (_, i) => account(`github|t${i}`, "github"));
+    expect(decideLinks(db, trusted, policy())).toMatchObject({ kind: "none", reason: "refuse.too_many_accounts" });
+    // Ten trusted plus the one the person just confirmed on an untrusted connection: eleven linkable.
+    const confirmed = account("oidc|mine", "attacker-idp");
+    expect(decideLinks(db, [...trusted.slice(0, 10), confirmed], policy(), { confirmed: "oidc|mine" })).toMatchObject({ kind: "none", reason: "refuse.too_many_accounts" });
+  });
+});
