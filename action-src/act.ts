@@ -41,9 +41,9 @@ export async function carryOut(plan: Plan, mgmt: ManagementApi, api: PostLoginAp
     case "none":
       // Only "nobody to link" is final; a refusal is looked at again after the snooze.
       if (plan.reason === "none.no_candidates") api.user.setAppMetadata(MARKER_KEY, markerFor(context.digest, "decided"));
-      else if (plan.reason === "refuse.metadata_conflict" || plan.reason === "refuse.too_many_accounts") snooze();
+      else if (plan.reason === "refuse.metadata_conflict" || plan.reason === "refuse.too_many_accounts" || plan.reason === "refuse.search_incomplete") snooze();
       // The account the person confirmed became ineligible meanwhile: asked again after the snooze.
-      if (plan.reason === "refuse.confirmed_ineligible") snooze();
+      else if (plan.reason === "refuse.confirmed_ineligible") snooze();
       // Not final (an operator may reconcile them), but not looked up on every login either.
       else if (plan.reason === "refuse.conflicting_primaries") {
         api.user.setAppMetadata(MARKER_KEY, markerFor(context.digest, "snoozed", context.now + CONFLICT_SNOOZE_MS));

@@ -5,8 +5,9 @@
 // Source: action-src/ in the account-linking repository (bundled with esbuild).
 import type { PostLoginApi, PostLoginEvent } from "./auth0-types";
 import { authorizeQuery, checkNonce, upstreamFreshness, nestedSignInProblem, openTicket, pkceVerifier, TICKET_METADATA_KEY, TokenError, verifyIdToken, type Browser, type Ticket } from "./confirm";
-import { emailDigest, MARKER_KEY, markerFor, precheck } from "./decide";
+import { emailDigest, MARKER_KEY, markerDigest, markerFor, precheck } from "./decide";
 import { linkingPass } from "./linking";
+import { markerSalt } from "./marker-salt";
 import { snoozeMs } from "./policy";
 import { logDecision } from "./log";
 import { exchangeCode, OidcError, PROOF_BUDGET_MS, signingKeys } from "./oidc";
@@ -132,10 +133,11 @@ export async function onContinuePostLogin(event: PostLoginEvent, api: PostLoginA
   const recheck = precheck(
     { user: event.user, connection: event.connection?.name, protocol: event.transaction?.protocol },
     settings.policy,
-    { now: started, digest: () => digest },
+    { now: started, digest: () => digest, salt: markerSalt() },
   );
+  const marked = markerDigest(email, markerSalt());
   const snooze = (reason: string, error?: string) => {
-    api.user.setAppMetadata(MARKER_KEY, markerFor(digest, "snoozed", started + snoozeMs(settings.policy)));
+    api.user.setAppMetadata(MARKER_KEY, markerFor(marked, "snoozed", started + snoozeMs(settings.policy)));
     logDecision({ reason, email: digest, user: event.user.user_id, primary: ticket.target, ...(error ? { error } : {}) });
   };
   // Ineligible now: snoozed like every other failed confirmation, never decided.
@@ -172,7 +174,7 @@ export async function onContinuePostLogin(event: PostLoginEvent, api: PostLoginA
   }
   // Proven: the person signed in to the existing account just now. Link as the silent path does.
   // The link gets the Management API's whole budget from here, not what the proof left of it.
-  const line = await linkingPass(event, api, settings, { email, digest, started: Date.now(), confirmed: ticket.target });
+  const line = await linkingPass(event, api, settings, { email, digest, markerDigest: marked, started: Date.now(), confirmed: ticket.target });
   line.confirmed = true;
   logDecision(line);
 }

@@ -4,8 +4,9 @@
 // Source: action-src/ in the account-linking repository (bundled with esbuild).
 import type { PostLoginApi, PostLoginEvent } from "./auth0-types";
 import { FORM_FIELDS, openTicket, sealTicket, signInMethod, TICKET_METADATA_KEY, TICKET_TTL_MS, transactionMetadataWorks } from "./confirm";
-import { emailDigest, MARKER_KEY, markerFor, precheck } from "./decide";
+import { emailDigest, MARKER_KEY, markerDigest, markerFor, precheck } from "./decide";
 import { linkingPass } from "./linking";
+import { markerSalt } from "./marker-salt";
 import { snoozeMs } from "./policy";
 import { logDecision } from "./log";
 import { loadSettings, type ActionSettings } from "./settings";
@@ -22,9 +23,11 @@ export async function onExecutePostLogin(event: PostLoginEvent, api: PostLoginAp
   const pre = precheck(
     { user: event.user, connection: event.connection?.name, protocol: event.transaction?.protocol },
     settings.policy,
-    { now: started, digest: (email) => emailDigest(email, settings.keys.digest) },
+    { now: started, digest: (email) => emailDigest(email, settings.keys.digest), salt: markerSalt() },
   );
   if (!pre.proceed) {
+    // A marker of an earlier release, still valid: rewritten so a secret rotation keeps it (no API request).
+    if (pre.migrate) api.user.setAppMetadata(MARKER_KEY, pre.migrate);
     logDecision({ reason: pre.reason, user: event.user.user_id });
     return;
   }
@@ -67,7 +70,7 @@ export async function onContinuePostLogin(event: PostLoginEvent, api: PostLoginA
     logDecision({ reason: "confirm.accepted", email: digest, user: event.user.user_id, primary: ticket.target });
     return;
   }
-  api.user.setAppMetadata(MARKER_KEY, markerFor(digest, "snoozed", now + snoozeMs(settings.policy)));
+  api.user.setAppMetadata(MARKER_KEY, markerFor(markerDigest(email, markerSalt()), "snoozed", now + snoozeMs(settings.policy)));
   logDecision({ reason: ticket ? "confirm.declined" : "confirm.bad_ticket", email: digest, user: event.user.user_id });
 }
 

@@ -7,7 +7,7 @@ import type { PostLoginApi, PostLoginEvent } from "./auth0-types";
 import { decideLinks, lookupEmails, markerFor, MARKER_KEY, type Account, type Plan } from "./decide";
 import { PROMPT_SNOOZE_MS } from "./confirm";
 import type { DecisionLine } from "./log";
-import { BUDGET_MS, ManagementApi, ManagementApiError } from "./management";
+import { BUDGET_MS, ManagementApi, ManagementApiError, SEARCH_PAGE } from "./management";
 import type { ActionSettings } from "./settings";
 
 /** Shown to the user when a login is denied; deliberately says nothing about accounts. */
@@ -18,7 +18,10 @@ const UNAVAILABLE = new Set(["timeout", "no_answer", "unavailable", "rate_limite
 
 export interface PassOptions {
   email: string;
+  /** The keyed digest for the decision line. */
   digest: string;
+  /** What markers written in this login hold (markerDigest). */
+  markerDigest: string;
   started: number;
   /** The person proved control of this account: it links whatever its connection's trust. */
   confirmed?: string;
@@ -30,11 +33,14 @@ export async function linkingPass(event: PostLoginEvent, api: PostLoginApi, sett
   const { policy } = settings;
   const line: DecisionLine = { reason: "error.unexpected", email: options.digest, user: event.user.user_id };
   const mgmt = new ManagementApi({ ...settings, sealKey: settings.keys.seal }, api.cache, options.started + BUDGET_MS);
+  if (!mgmt.rateLimit.mayStart()) return deferred(line, mgmt, api, policy.failClosed, options.started);
+  const end = mgmt.rateLimit.begin();
   try {
-    const candidates = await findCandidates(mgmt, options.email);
+    const { candidates, incomplete } = await findCandidates(mgmt, options.email);
     const plan = decideLinks(event.user, candidates, policy, {
+      incomplete,
       loginConnection: event.connection?.name,
-      switchMarker: markerFor(options.digest, "decided"),
+      switchMarker: markerFor(options.markerDigest, "decided"),
       confirmed: options.confirmed,
     });
     if (plan.kind !== "none") line.primary = plan.primary;
@@ -47,16 +53,16 @@ export async function linkingPass(event: PostLoginEvent, api: PostLoginApi, sett
       // so the short "asked" snooze goes through the API now (best effort), and an abandoned
       // Form is not looked up and shown again on every login.
       await mgmt
-        .updateMetadata(event.user.user_id, { app_metadata: { [MARKER_KEY]: markerFor(options.digest, "snoozed", options.started + PROMPT_SNOOZE_MS) } })
+        .updateMetadata(event.user.user_id, { app_metadata: { [MARKER_KEY]: markerFor(options.markerDigest, "snoozed", options.started + PROMPT_SNOOZE_MS) } })
         .catch(() => undefined);
     } else if (policy.reportOnly) {
       // Say what would happen, once per person; change nothing else.
       line.reportOnly = true;
       line.reason = { link: "report.would_link", switch: "report.would_switch", confirm: "report.would_confirm", none: plan.reason }[plan.kind];
       if (plan.kind === "link" || plan.kind === "switch") line.wouldSwitch = plan.kind === "switch" || plan.switchToPrimary;
-      api.user.setAppMetadata(MARKER_KEY, markerFor(options.digest, "reported"));
+      api.user.setAppMetadata(MARKER_KEY, markerFor(options.markerDigest, "reported"));
     } else {
-      const result = await carryOut(plan, mgmt, api, { digest: options.digest, now: options.started, snoozeMs: snoozeMs(policy) });
+      const result = await carryOut(plan, mgmt, api, { digest: options.markerDigest, now: options.started, snoozeMs: snoozeMs(policy) });
       line.reason = result.reason;
       line.switched = result.switched;
       if (plan.kind === "link") line.secondaries = result.linked;
@@ -75,20 +81,40 @@ export async function linkingPass(event: PostLoginEvent, api: PostLoginApi, sett
       line.denied = true;
     }
   }
+  end();
   line.requests = mgmt.requests;
   line.ms = Date.now() - options.started;
   return line;
 }
 
 /**
+ * The tenant's rate limit is spent (a 429, or the remainder under the reserve: rate-limit.ts):
+ * this login goes on unlinked and unmarked, without a request, and is looked at again at a later
+ * login. It needed the API and could not use it, so failClosed denies it. One line per window
+ * and container: the other deferred logins of the window log nothing.
+ */
+function deferred(line: DecisionLine, mgmt: ManagementApi, api: PostLoginApi, failClosed: boolean, started: number): DecisionLine {
+  line.reason = "defer.rate_limited";
+  if (failClosed) {
+    api.access.deny(DENY_MESSAGE);
+    line.denied = true;
+  }
+  if (!mgmt.rateLimit.claimLog()) line.quiet = true;
+  line.requests = 0;
+  line.ms = Date.now() - started;
+  return line;
+}
+
+/**
  * Every account with this email, whatever its case: the exact spellings (immediately consistent)
  * and the case-insensitive search (catches "Ada@Example.com" from a social provider), in parallel.
- * Any lookup failing fails the whole: a partial view must not be taken for "nobody else".
+ * Any lookup failing fails the whole: a partial view must not be taken for "nobody else". The
+ * search returns one page: a full page may hide an account (`incomplete`: decide snoozes). Paging
+ * on would let anyone who creates accounts with an address multiply every such login's requests.
  */
-async function findCandidates(mgmt: ManagementApi, email: string): Promise<Account[]> {
-  const lookups = [...lookupEmails(email).map((variant) => mgmt.usersByEmail(variant)), mgmt.searchByEmail(email)];
-  const results = await Promise.all(lookups);
+async function findCandidates(mgmt: ManagementApi, email: string): Promise<{ candidates: Account[]; incomplete: boolean }> {
+  const [searched, ...exact] = await Promise.all([mgmt.searchByEmail(email), ...lookupEmails(email).map((variant) => mgmt.usersByEmail(variant))]);
   const byId = new Map<string, Account>();
-  for (const user of results.flat()) if (!byId.has(user.user_id)) byId.set(user.user_id, user);
-  return [...byId.values()];
+  for (const user of [...exact.flat(), ...searched]) if (!byId.has(user.user_id)) byId.set(user.user_id, user);
+  return { candidates: [...byId.values()], incomplete: searched.length >= SEARCH_PAGE };
 }

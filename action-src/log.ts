@@ -24,6 +24,8 @@ export interface DecisionLine {
   error?: string;
   requests?: number;
   ms?: number;
+  /** Not written: a repeat of a line already logged in this container (defer.rate_limited, once per window). */
+  quiet?: boolean;
 }
 
 export const LOG_LIMIT = 256;
@@ -53,5 +55,6 @@ export function formatDecision(line: DecisionLine): string {
 }
 
 export function logDecision(line: DecisionLine): void {
+  if (line.quiet) return;
   console.log(formatDecision(line));
 }

@@ -1,9 +1,11 @@
 // The Management API, as thin as it can be: five calls over fetch (no SDK to load on a cold
 // container), one token per container shared through a sealed api.cache entry, a time budget,
-// and 429s honoured only when the wait fits.
+// and the tenant's rate limit read from every answer (rate-limit.ts): a 429 is never waited out
+// inside a login, and nothing is sent until its reset.
 import { createCipheriv, createDecipheriv, randomBytes } from "crypto";
 import type { ActionCache } from "./auth0-types";
 import type { Account, LinkStep, MetadataPatch } from "./decide";
+import { RateLimitGate } from "./rate-limit";
 
 export interface ManagementSettings {
   domain: string;
@@ -60,8 +62,6 @@ const REQUEST_TIMEOUT_MS = 4_000;
 const MIN_REQUEST_MS = 500;
 /** Kept back when linking, so a lost answer can still be re-read. */
 export const REREAD_RESERVE_MS = 1_500;
-/** 429s retried per call, only when the server's reset time fits in the budget. */
-const RATE_LIMIT_RETRIES = 2;
 /** A cached token is used only while it has this much life left. */
 const TOKEN_MARGIN_MS = 60_000;
 const CACHE_KEY = "account-linking:mgmt-token";
@@ -78,10 +78,6 @@ interface CachedToken {
 let containerToken: CachedToken | undefined;
 // One token request at a time per container: concurrent logins wait for the same answer.
 let tokenInFlight: Promise<CachedToken> | undefined;
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
 
 /** Milliseconds until the server lets us in again: Retry-After first, then X-RateLimit-Reset (epoch seconds). */
 export function rateLimitWait(headers: { get(name: string): string | null } | undefined, now: number): number | undefined {
@@ -137,42 +133,47 @@ interface RequestOptions {
 export class ManagementApi {
   /** Requests sent in this login (token included), for the decision log. */
   requests = 0;
+  /** The tenant's rate limit, shared by this container's logins and, sealed, by every container. */
+  readonly rateLimit: RateLimitGate;
 
   constructor(
     private readonly settings: ManagementSettings,
     private readonly cache: ActionCache,
     private readonly deadline: number,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.rateLimit = new RateLimitGate(cache, settings.sealKey, `${settings.domain}/${settings.clientId}`, now);
+  }
 
   private get owner(): string {
     return `${this.settings.domain}/${this.settings.clientId}`;
   }
 
-  // Sends one request within the remaining budget; a 429 is retried only when its reset fits.
+  // Sends one request within the remaining budget. Management API answers feed the rate-limit
+  // gate; after a 429 (here or in another container) nothing is sent until the reset, and no
+  // login waits for it: the request fails as rate_limited at once.
   private async send(method: string, url: string, init: { headers: Record<string, string>; body?: string }, reserveMs = 0): Promise<Response> {
-    for (let attempt = 0; ; attempt++) {
-      const remaining = this.deadline - reserveMs - this.now();
-      if (remaining < MIN_REQUEST_MS) throw new ManagementApiError("budget_exhausted");
-      this.requests++;
-      let response: Response;
-      try {
-        response = await fetch(url, { method, ...init, signal: AbortSignal.timeout(Math.min(REQUEST_TIMEOUT_MS, remaining)) });
-      } catch (err) {
-        const name = (err as { name?: string })?.name;
-        throw new ManagementApiError(name === "TimeoutError" || name === "AbortError" ? "timeout" : "no_answer");
-      }
-      if (response.ok) return response;
-      await response.body?.cancel().catch(() => undefined);
-      if (response.status === 429 && attempt < RATE_LIMIT_RETRIES) {
-        const wait = rateLimitWait(response.headers, this.now());
-        if (wait !== undefined && this.now() + wait + MIN_REQUEST_MS < this.deadline - reserveMs) {
-          await sleep(wait);
-          continue;
-        }
-      }
-      throw new ManagementApiError(failureFor(response.status), response.status);
+    const metered = url.startsWith(`https://${this.settings.domain}/api/v2/`);
+    if (metered) {
+      // Only for a bucket smaller than one pass (rate-limit.ts): wait for its next token if the budget allows.
+      const wait = this.rateLimit.smallBucketWait();
+      if (wait > 0 && this.now() + wait + MIN_REQUEST_MS < this.deadline - reserveMs) await new Promise((resolve) => setTimeout(resolve, wait));
     }
+    const remaining = this.deadline - reserveMs - this.now();
+    if (remaining < MIN_REQUEST_MS) throw new ManagementApiError("budget_exhausted");
+    if (metered && !this.rateLimit.maySend()) throw new ManagementApiError("rate_limited");
+    this.requests++;
+    let response: Response;
+    try {
+      response = await fetch(url, { method, ...init, signal: AbortSignal.timeout(Math.min(REQUEST_TIMEOUT_MS, remaining)) });
+    } catch (err) {
+      const name = (err as { name?: string })?.name;
+      throw new ManagementApiError(name === "TimeoutError" || name === "AbortError" ? "timeout" : "no_answer");
+    }
+    if (metered) this.rateLimit.observe(response.status, response.headers);
+    if (response.ok) return response;
+    await response.body?.cancel().catch(() => undefined);
+    throw new ManagementApiError(failureFor(response.status), response.status);
   }
 
   /** A Management API token: container memory, then the sealed api.cache entry, then client credentials. */

@@ -12,6 +12,7 @@ import { measureApply } from "./bench/backfill-apply";
 import { measureDryRun } from "./bench/backfill-dry-run";
 import { readCommandLine, type CommandSpec } from "./lib/command-line";
 import { tempRootForThisRun } from "./lib/private-files";
+import { capacityBench, capacityRows } from "./bench/capacity";
 
 const rows: Array<[string, string, string]> = [];
 const row = (what: string, value: string, target = "") => {
@@ -61,14 +62,21 @@ async function backfillDryRun(users: number): Promise<void> {
 async function backfillApply(): Promise<void> {
   for (const limit of [10, 50]) {
     for (const latency of [0, 50, 100]) {
-      const r = await measureApply(limit, latency);
+      // --max-rate at the limit: how close the pacer gets to the whole bucket (the default uses half).
+      const r = await measureApply(limit, latency, { maxPerSecond: limit });
       row(
-        `backfill apply, ${limit} req/s limit (burst ${r.burst}), ${latency} ms/request: sustained rate past the burst`,
+        `backfill apply --max-rate ${limit}, ${limit} req/s limit (burst ${r.burst}), ${latency} ms/request: sustained rate past the burst`,
         `${r.sustained.toFixed(1)} req/s = ${((100 * r.sustained) / limit).toFixed(0)} % (${r.requests} requests, ${r.links} links, ${r.rateLimitedSteady} × 429 after the burst, ${r.rateLimited} in all)`,
         ">= 90 %, 0 × 429",
       );
     }
   }
+}
+
+/** The first-login wave (docs/capacity.md): 100,000 users, 50 logins/s for 60 s against 15 req/s, without and with a backfill. */
+async function capacity(): Promise<void> {
+  capacityRows(row, await capacityBench(), "50 logins/s, 15 req/s, no backfill");
+  capacityRows(row, await capacityBench({ backfill: true }), "50 logins/s, 15 req/s, backfill at default pace");
 }
 
 /** Each measurement by the name `npm run bench -- <name>` runs it under, in the order a full run takes. */
@@ -79,6 +87,7 @@ const MEASUREMENTS: Array<{ name: string; about: string; run: () => Promise<void
   { name: "sdk-load", about: "require('auth0') in a fresh process (what the Action avoids).", run: sdkLoad },
   { name: "action", about: "The Action's logins against the emulation: cold and warm, requests per login.", run: () => actionBench(row) },
   { name: "backfill-apply", about: "The backfill apply's sustained rate against a rate-limited emulation (10 and 50 req/s, 0-100 ms latency).", run: backfillApply },
+  { name: "capacity", about: "The first-login wave: 100,000 users, 50 logins/s for 60 s against 15 req/s, without and with a backfill (docs/capacity.md).", run: capacity },
   { name: "backfill-dry-run", about: "The backfill dry run on a generated export of 1,000,000 users: time, memory, temporary disk.", run: () => backfillDryRun(1_000_000) },
   { name: "backfill-dry-run-10m", about: "The same on 10,000,000 users (the longest measurement).", run: () => backfillDryRun(10_000_000) },
 ];

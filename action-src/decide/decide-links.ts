@@ -4,7 +4,7 @@
 import { trustOf, type LinkingPolicy } from "../policy";
 import { hasMfa, holdsIdentity, isEstablished, mainIdentity, rootConnection, type Account } from "./account";
 import { normalizeEmail } from "./emails";
-import { ineligibility, MAX_OTHER_ACCOUNTS, type IgnoredAccount } from "./eligibility";
+import { couldLinkWith, ineligibility, MAX_OTHER_ACCOUNTS, type IgnoredAccount } from "./eligibility";
 import type { Marker } from "./markers";
 import { mergeMetadata } from "./merge";
 import type { LinkStep, Plan } from "./plan";
@@ -17,6 +17,11 @@ export interface DecideOptions {
   switchMarker?: Marker;
   /** The person proved control of this account (confirmation): it links without connection trust. */
   confirmed?: string;
+  /**
+   * The lookups may not have returned every account with the email (the search's page was full):
+   * an unseen account could change the plan, so nothing is linked or decided (snoozed instead).
+   */
+  incomplete?: boolean;
 }
 
 /**
@@ -42,6 +47,8 @@ export function decideLinks(current: Account, candidates: Account[], policy: Lin
     if (reason) ignored.push({ user_id: candidate.user_id, reason });
     else eligible.push(candidate);
   }
+  // Only a link Auth0 already confirmed (the switch above) is safe to act on with a partial view.
+  if (options.incomplete) return { kind: "none", reason: "refuse.search_incomplete", ignored };
   // The person proved control of an account that has since become ineligible (blocked, protected,
   // unverified, gone): not "nobody to link" for good, only not now (snoozed, looked at again).
   if (options.confirmed !== undefined && !eligible.some((account) => account.user_id === options.confirmed)) {
@@ -50,7 +57,9 @@ export function decideLinks(current: Account, candidates: Account[], policy: Lin
   if (eligible.length === 0) return { kind: "none", reason: "none.no_candidates", ignored };
   // Nobody has this many accounts with one address; linking them would be one login's worth of
   // Management API budget spent on what is more likely an attack or a shared mailbox.
-  if (eligible.length > MAX_OTHER_ACCOUNTS) return { kind: "none", reason: "refuse.too_many_accounts", ignored };
+  if (eligible.filter((account) => couldLinkWith(account, policy, options.confirmed)).length > MAX_OTHER_ACCOUNTS) {
+    return { kind: "none", reason: "refuse.too_many_accounts", ignored };
+  }
   // Two accounts that already hold linked identities cannot be reconciled here.
   if ([current, ...eligible].filter(isEstablished).length > 1) return { kind: "none", reason: "refuse.conflicting_primaries", ignored };
 

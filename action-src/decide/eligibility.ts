@@ -25,5 +25,16 @@ export function ineligibility(account: Account, email: string, policy: LinkingPo
   return undefined;
 }
 
-/** More eligible accounts than this with one email are left for an operator. */
+/** More accounts than this that a login could be linked with, under one email, are left for an operator. */
 export const MAX_OTHER_ACCOUNTS = 10;
+
+/**
+ * Whether a login could ever be linked with this eligible account from its own side: the account
+ * it just proved control of, or one on a trusted connection (silently, or after the person signs
+ * in to it). An account on a `confirm` connection is only ever linked from its own login, so it
+ * does not count toward the cap: anyone who can mint verified accounts on such a connection (an
+ * identity provider they run) could otherwise block every login with the address.
+ */
+export function couldLinkWith(account: Account, policy: LinkingPolicy, confirmed?: string): boolean {
+  return account.user_id === confirmed || trustOf(policy, rootConnection(account)) === "trusted";
+}

@@ -17,7 +17,7 @@ export interface MetadataPatch {
 export type Plan =
   | {
       kind: "none";
-      reason: "none.no_candidates" | "refuse.conflicting_primaries" | "refuse.metadata_conflict" | "refuse.too_many_accounts" | "refuse.confirmed_ineligible";
+      reason: "none.no_candidates" | "refuse.conflicting_primaries" | "refuse.metadata_conflict" | "refuse.too_many_accounts" | "refuse.confirmed_ineligible" | "refuse.search_incomplete";
       ignored: IgnoredAccount[];
     }
   /** A concurrent login already linked the current identity: only the switch is left. */

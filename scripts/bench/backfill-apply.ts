@@ -25,7 +25,7 @@ export interface ApplyRate {
 const HOST = path.join(PROJECT_ROOT, "test", "support", "backfill-host.ts");
 
 /** Applies a plan of two-account clusters sized for about `seconds` of steady state at the limit. */
-export async function measureApply(limit: number, latencyMs: number, options: { burst?: number; seconds?: number } = {}): Promise<ApplyRate> {
+export async function measureApply(limit: number, latencyMs: number, options: { burst?: number; seconds?: number; maxPerSecond?: number } = {}): Promise<ApplyRate> {
   const burst = options.burst ?? limit;
   const pairs = Math.ceil((burst + limit * (options.seconds ?? 8)) / 3); // 3 requests per pair
   const tenant = new ManagementApiEmulator();
@@ -48,7 +48,7 @@ export async function measureApply(limit: number, latencyMs: number, options: { 
     tenant.latencyMs = latencyMs;
     tenant.resetRecords();
     const start = process.hrtime.bigint();
-    const result = await runScript(HOST, [JSON.stringify({ mode: "apply", environment, planFile })], env);
+    const result = await runScript(HOST, [JSON.stringify({ mode: "apply", environment, planFile, maxPerSecond: options.maxPerSecond })], env);
     const seconds = Number(process.hrtime.bigint() - start) / 1e9;
     if (result.code !== 0) throw new Error(`backfill apply failed: ${result.stdout}${result.stderr}`);
     const api = tenant.apiRequests();

@@ -4,6 +4,8 @@ import {
   fillMissing,
   lookupEmails,
   MARKER_KEY,
+  markerDigest,
+  markerDigestMatches,
   markerFor,
   mergeMetadata,
   orderForPrimary,
@@ -29,7 +31,8 @@ const account = (user_id: string, connection: string, extra: Partial<Account> = 
   };
 };
 const KEY = "test-key";
-const context = { now: Date.UTC(2026, 0, 1), digest: (email: string) => emailDigest(email, KEY) };
+const SALT = "0123456789abcdef";
+const context = { now: Date.UTC(2026, 0, 1), digest: (email: string) => emailDigest(email, KEY), salt: SALT };
 
 describe("precheck", () => {
   const user = account("auth0|1", "db");
@@ -46,24 +49,52 @@ describe("precheck", () => {
     ["skip.excluded_connection", { user, connection: "corp" }, policy({ connections: { corp: "excluded" } })],
     ["skip.blocked", { user: { ...user, blocked: true } }, policy()],
     ["skip.protected", { user: { ...user, app_metadata: { roles: ["admin"] } } }, policy({ protectedAppMetadataKeys: ["roles"] })],
-    ["skip.decided", { user: marked(markerFor(emailDigest("ADA@example.com ", KEY), "decided")) }, policy()],
-    ["skip.snoozed", { user: marked(markerFor(emailDigest("ada@example.com", KEY), "snoozed", context.now + 1)) }, policy()],
-    ["skip.reported", { user: marked(markerFor(emailDigest("ada@example.com", KEY), "reported")) }, policy({ reportOnly: true })],
+    ["skip.decided", { user: marked(markerFor(markerDigest("ADA@example.com ", "fedcba9876543210"), "decided")) }, policy()],
+    ["skip.snoozed", { user: marked(markerFor(markerDigest("ada@example.com", SALT), "snoozed", context.now + 1)) }, policy()],
+    ["skip.reported", { user: marked(markerFor(markerDigest("ada@example.com", SALT), "reported")) }, policy({ reportOnly: true })],
   ])("%s", (reason, login, p) => {
     expect(precheck(login, p, context)).toEqual({ proceed: false, reason });
   });
 
   test("markers for another email, another key, an old format, a passed snooze, or a report after go-live do not skip", () => {
-    const proceed = { proceed: true, email: "ada@example.com", digest: emailDigest("ada@example.com", KEY) };
+    const proceed = { proceed: true, email: "ada@example.com", digest: emailDigest("ada@example.com", KEY), markerDigest: markerDigest("ada@example.com", SALT) };
+    const v2 = (digest: string, state: string, until?: number) => ({ v: 2, email: digest, state, ...(until === undefined ? {} : { until }) });
     for (const marker of [
-      markerFor(emailDigest("old@example.com", KEY), "decided"),
-      markerFor(emailDigest("ada@example.com", "another-tenant"), "decided"),
+      markerFor(markerDigest("old@example.com", SALT), "decided"),
+      v2(emailDigest("old@example.com", KEY), "decided"),
+      v2(emailDigest("ada@example.com", "another-tenant"), "decided"),
+      { v: 3, email: `x.${markerDigest("ada@example.com", SALT).split(".")[1]}`, state: "decided" },
+      { v: 2, email: markerDigest("ada@example.com", SALT), state: "decided" },
       { v: 1, email: emailDigest("ada@example.com", KEY) },
-      markerFor(emailDigest("ada@example.com", KEY), "snoozed", context.now),
-      markerFor(emailDigest("ada@example.com", KEY), "reported"),
+      markerFor(markerDigest("ada@example.com", SALT), "snoozed", context.now),
+      markerFor(markerDigest("ada@example.com", SALT), "reported"),
     ]) {
       expect(precheck({ user: marked(marker) }, policy(), context)).toEqual(proceed);
     }
+  });
+
+  test("a v2 marker keyed from the current secret still skips, and comes back rewritten as v3 (no key needed)", () => {
+    const legacy = { v: 2, email: emailDigest("ada@example.com", KEY), state: "decided" };
+    expect(precheck({ user: marked(legacy) }, policy(), context)).toEqual({
+      proceed: false,
+      reason: "skip.decided",
+      migrate: { v: 3, email: markerDigest("ada@example.com", SALT), state: "decided" },
+    });
+    const snoozed = { v: 2, email: emailDigest("ada@example.com", KEY), state: "snoozed", until: context.now + 5 };
+    expect(precheck({ user: marked(snoozed) }, policy(), context)).toMatchObject({ reason: "skip.snoozed", migrate: { v: 3, state: "snoozed", until: context.now + 5 } });
+    // After a rotation (another key) the same v3 marker still matches.
+    const migrated = (precheck({ user: marked(legacy) }, policy(), context) as { migrate: unknown }).migrate;
+    expect(precheck({ user: marked(migrated) }, policy(), { ...context, digest: (e: string) => emailDigest(e, "rotated") })).toEqual({ proceed: false, reason: "skip.decided" });
+  });
+
+  test("marker digests are salted: one address gives different values under different salts, each matching only it", () => {
+    const a = markerDigest("ada@example.com", SALT);
+    const b = markerDigest("ada@example.com", "fedcba9876543210");
+    expect(a).not.toBe(b);
+    expect(markerDigestMatches(a, " ADA@example.com")).toBe(true);
+    expect(markerDigestMatches(b, "ada@example.com")).toBe(true);
+    expect(markerDigestMatches(a, "eve@example.com")).toBe(false);
+    expect(() => markerDigest("ada@example.com", "short")).toThrow(/salt/);
   });
 
   test("a connection's trust never turns an unverified email into a verified one", () => {
@@ -322,5 +353,27 @@ describe("helpers", () => {
     const many = formatDecision({ reason: "link.done", primary: "github|1", secondaries: Array.from({ length: 12 }, (_, i) => `google-oauth2|10000000000000000000${i}`) });
     expect(many.length).toBeLessThanOrEqual(256);
     expect(JSON.parse(many)).toMatchObject({ linking: "link.done", primary: "github|1", secondaries: 12 });
+  });
+});
+
+describe("decideLinks: load (search completeness, the cap)", () => {
+  const gh = account("github|1", "github", { created_at: "2023-01-01T00:00:00.000Z" });
+  const db = account("auth0|2", "db", { created_at: "2024-01-01T00:00:00.000Z" });
+
+  test("an incomplete search links and decides nothing; a switch Auth0 already confirmed still happens", () => {
+    expect(decideLinks(db, [gh], policy(), { incomplete: true })).toMatchObject({ kind: "none", reason: "refuse.search_incomplete" });
+    expect(decideLinks(db, [], policy(), { incomplete: true })).toMatchObject({ kind: "none", reason: "refuse.search_incomplete" });
+    const holder = { ...gh, identities: [...gh.identities!, { connection: "db", provider: "auth0", user_id: "2" }] };
+    expect(decideLinks(db, [holder], policy(), { incomplete: true })).toMatchObject({ kind: "switch", primary: "github|1" });
+  });
+
+  test("the cap counts only accounts this login could be linked with: the confirmed one and those on trusted connections", () => {
+    const untrusted = Array.from({ length: 11 }, (_, i) => account(`oidc|evil${i}`, "attacker-idp"));
+    expect(decideLinks(db, [gh, ...untrusted], policy())).toMatchObject({ kind: "link", primary: "github|1", awaitingConfirmation: 11 });
+    const trusted = Array.from({ length: 11 }, (_, i) => account(`github|t${i}`, "github"));
+    expect(decideLinks(db, trusted, policy())).toMatchObject({ kind: "none", reason: "refuse.too_many_accounts" });
+    // Ten trusted plus the one the person just confirmed on an untrusted connection: eleven linkable.
+    const confirmed = account("oidc|mine", "attacker-idp");
+    expect(decideLinks(db, [...trusted.slice(0, 10), confirmed], policy(), { confirmed: "oidc|mine" })).toMatchObject({ kind: "none", reason: "refuse.too_many_accounts" });
   });
 });

@@ -131,6 +131,8 @@ describe("finding every candidate", () => {
     const first = await runtime.login("auth0|db01");
     expect(first).toMatchObject({ status: "success", sub: "auth0|db01" });
     expect(tenant.user("auth0|db01")!.app_metadata[MARKER_KEY]).toBeUndefined();
+    // A 429 without a reset header holds every container back for a second (rate-limit.ts).
+    await new Promise((r) => setTimeout(r, 1_100));
     const second = await runtime.login("auth0|db01");
     expect(second).toMatchObject({ status: "success", sub: "github|1001" });
   });
@@ -323,6 +325,8 @@ describe("review findings", () => {
     const first = await runtime.login("auth0|db01");
     expect(first).toMatchObject({ status: "success", sub: "auth0|db01" });
     expect(tenant.user("auth0|db01")!.app_metadata[MARKER_KEY]).toBeUndefined();
+    // A 429 without a reset header holds every container back for a second (rate-limit.ts).
+    await new Promise((r) => setTimeout(r, 1_100));
     const second = await runtime.login("auth0|db01");
     expect(second).toMatchObject({ status: "success", sub: "github|1001" });
   });

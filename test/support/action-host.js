@@ -6,12 +6,20 @@ const { createRequire } = require("module");
 const path = require("path");
 
 const projectRequire = createRequire(path.join(__dirname, "..", "..", "package.json"));
+// The Actions' clock: the wall clock plus an offset the runtime may move ahead (a bench that
+// compresses idle time moves the emulated tenant's rate-limit clock by the same amount).
+const wallNow = Date.now.bind(Date);
+let clockOffsetMs = 0;
+Date.now = () => wallNow() + clockOffsetMs;
 // One module per Action bound to the trigger (each with its own module scope, as on Auth0).
 const handlers = new Map();
+const { AsyncLocalStorage } = require("async_hooks");
+// Each execution's own console output, also when a container runs several at once.
+const executionLogs = new AsyncLocalStorage();
 let logs = [];
 
 // Auth0 captures console output per execution.
-console.log = (...args) => logs.push(args.map((a) => (typeof a === "string" ? a : JSON.stringify(a))).join(" "));
+console.log = (...args) => (executionLogs.getStore() ?? logs).push(args.map((a) => (typeof a === "string" ? a : JSON.stringify(a))).join(" "));
 
 function cacheApi(entries, limits) {
   const ops = [];
@@ -60,6 +68,7 @@ process.on("message", async (message) => {
     handlers.set(message.name, module.exports);
     process.send({ type: "loaded", id: message.id, ms: Number(process.hrtime.bigint() - started) / 1e6 });
   } else if (message.type === "login") {
+    clockOffsetMs = Math.max(clockOffsetMs, message.clockOffsetMs ?? 0);
     const result = await runWith(new Map(message.cache), message);
     process.send({ type: "result", id: message.id, ...result });
   }
@@ -114,16 +123,16 @@ async function runWith(entries, message) {
     },
     cache: cache.api,
   };
-  logs = [];
+  const own = [];
   const started = process.hrtime.bigint();
   let error;
   try {
     const phase = message.phase === "continue" ? handler.onContinuePostLogin : handler.onExecutePostLogin;
     if (typeof phase !== "function") throw new Error(`the Action has no ${message.phase === "continue" ? "onContinuePostLogin" : "onExecutePostLogin"}`);
-    await phase(message.event, api);
+    await executionLogs.run(own, () => phase(message.event, api));
   } catch (err) {
     error = err && err.message ? err.message : String(err);
   }
   const ms = Number(process.hrtime.bigint() - started) / 1e6;
-  return { commands, logs, error, ms, cache: [...entries], cacheOps: cache.ops };
+  return { commands, logs: own, error, ms, cache: [...entries], cacheOps: cache.ops };
 }

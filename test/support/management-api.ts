@@ -37,6 +37,10 @@ export interface RecordedRequest {
   path: string;
   status: number;
   at: number;
+  /** The application whose token the request carried (Management API requests). */
+  client?: string;
+  /** With a rate-limit bucket: the x-ratelimit-reset this request was answered with (epoch ms). */
+  resetAt?: number;
 }
 
 export interface NewUser {
@@ -145,10 +149,16 @@ export class ManagementApiEmulator {
   /** Rate limit: the next `count` requests (token included when `includeToken`) answer 429. */
   private rateLimited = { count: 0, resetInSeconds: 1, useRetryAfter: false, includeToken: false };
   /**
-   * A token bucket over the Management API (like Auth0's): every answer carries
-   * x-ratelimit-limit/-remaining/-reset, and an empty bucket answers 429.
+   * A token bucket over the Management API (like Auth0's, per tenant, shared by every caller):
+   * every answer, 429 or not, carries x-ratelimit-limit (the bucket), -remaining and -reset (UNIX
+   * seconds when a token is back), and an empty bucket answers 429.
    */
   rateLimitBucket: { capacity: number; refillPerSecond: number } | undefined;
+  /**
+   * The bucket's clock (epoch ms). Benches that compress idle time move it ahead of the wall
+   * clock, together with the Actions' (test/support/post-login-runtime.ts, clockOffsetMs).
+   */
+  now: () => number = Date.now;
   private bucket = { tokens: 0, at: 0 };
   /** Export jobs answer "processing" this many times before "completed". */
   exportPollsBeforeDone = 1;
@@ -237,7 +247,37 @@ export class ManagementApiEmulator {
       ...(user.multifactor ? { multifactor: [...user.multifactor] } : {}),
     };
     this.users.set(user.user_id, created);
+    if (this.emailIndex && email !== undefined) {
+      const key = email.toLowerCase();
+      if (!this.emailIndex.has(key)) this.emailIndex.set(key, new Set());
+      this.emailIndex.get(key)!.add(user.user_id);
+    }
     return clone(created);
+  }
+
+  /**
+   * Benches with a large tenant: users-by-email and the search look users up by an index of the
+   * lower-cased emails given to createUser instead of scanning every user (a 100,000-user scan
+   * costs tens of milliseconds, which would be counted as the Action's time). Off by default:
+   * the index does not see emails changed by editing `users` directly.
+   */
+  indexEmails(): void {
+    this.emailIndex = new Map();
+    for (const user of this.users.values()) {
+      if (user.email === undefined) continue;
+      const key = user.email.toLowerCase();
+      if (!this.emailIndex.has(key)) this.emailIndex.set(key, new Set());
+      this.emailIndex.get(key)!.add(user.user_id);
+    }
+  }
+
+  private emailIndex: Map<string, Set<string>> | undefined;
+
+  /** Users whose email may equal `email` ignoring case: every user, or the index's few. */
+  private withEmailLike(email: string): Iterable<EmulatedUser> {
+    if (!this.emailIndex) return this.users.values();
+    const ids = this.emailIndex.get(email.toLowerCase()) ?? new Set<string>();
+    return [...ids].map((id) => this.users.get(id)).filter((u): u is EmulatedUser => u !== undefined);
   }
 
   /** The user holding this identity (`provider|id`): itself, or the primary it was linked into. */
@@ -317,7 +357,9 @@ export class ManagementApiEmulator {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const url = new URL(req.url ?? "/", `https://${this.domain}`);
-    const record: RecordedRequest = { method: req.method ?? "GET", path: url.pathname, status: 0, at: Date.now() };
+    const record: RecordedRequest = { method: req.method ?? "GET", path: url.pathname, status: 0, at: this.now() };
+    const bearer = this.tokens.get((req.headers.authorization ?? "").replace(/^Bearer /, ""));
+    if (bearer) record.client = bearer.clientId;
     this.requests.push(record);
     if (this.outage === "hang") return; // never answered; the client must time out
     if (this.latencyMs > 0) await new Promise((r) => setTimeout(r, this.latencyMs));
@@ -339,7 +381,13 @@ export class ManagementApiEmulator {
         res.end(page.body === undefined ? "" : JSON.stringify(page.body));
         return;
       }
-      if (this.rateLimitBucket && url.pathname.startsWith("/api/v2/")) this.takeToken(headers);
+      if (this.rateLimitBucket && url.pathname.startsWith("/api/v2/")) {
+        try {
+          this.takeToken(headers);
+        } finally {
+          record.resetAt = Number(headers["x-ratelimit-reset"]) * 1000;
+        }
+      }
       if (this.rateLimited.count > 0 && (!isToken || this.rateLimited.includeToken)) {
         this.rateLimited.count--;
         const reset = Math.ceil(Date.now() / 1000) + this.rateLimited.resetInSeconds;
@@ -372,7 +420,7 @@ export class ManagementApiEmulator {
 
   private takeToken(headers: Record<string, string>): void {
     const { capacity, refillPerSecond } = this.rateLimitBucket!;
-    const now = Date.now();
+    const now = this.now();
     if (this.bucket.at === 0) this.bucket = { tokens: capacity, at: now };
     this.bucket.tokens = Math.min(capacity, this.bucket.tokens + ((now - this.bucket.at) / 1000) * refillPerSecond);
     this.bucket.at = now;
@@ -572,7 +620,7 @@ export class ManagementApiEmulator {
       this.authorize(req, "read:users");
       const email = url.searchParams.get("email");
       if (!email) throw new HttpError(400, "Bad Request", "Query validation error: 'Missing required property: email'");
-      return { status: 200, body: [...this.users.values()].filter((u) => u.email === email).map(clone) };
+      return { status: 200, body: [...this.withEmailLike(email)].filter((u) => u.email === email).map(clone) };
     }
     if (method === "GET" && path === "/api/v2/users") {
       // User search (engine v3): case-insensitive on email. Only the exact-email query the Action sends.
@@ -581,7 +629,7 @@ export class ManagementApiEmulator {
       const match = /^email:"((?:[^"\\]|\\.)*)"$/.exec(url.searchParams.get("q") ?? "");
       if (!match) throw new HttpError(400, "Bad Request", "The emulation supports q=email:\"...\" only");
       const wanted = match[1].replace(/\\(.)/g, "$1").toLowerCase();
-      const found = [...this.users.values()].filter((u) => u.email?.toLowerCase() === wanted);
+      const found = [...this.withEmailLike(wanted)].filter((u) => u.email?.toLowerCase() === wanted);
       return { status: 200, body: this.page(url, found).slice.map(clone) };
     }
     if (method === "POST" && path === "/api/v2/users") {

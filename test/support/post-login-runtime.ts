@@ -133,7 +133,7 @@ export class Container {
     ).then((times) => (this.loadMs = times.reduce((a, b) => a + b, 0)));
   }
 
-  run(request: { action: string; phase: "execute" | "continue"; event: unknown; canRedirect: boolean; transactionMetadata?: boolean }, cache: Array<[string, unknown]>, timeoutMs: number): Promise<any> {
+  run(request: { action: string; phase: "execute" | "continue"; event: unknown; canRedirect: boolean; transactionMetadata?: boolean; clockOffsetMs?: number }, cache: Array<[string, unknown]>, timeoutMs: number): Promise<any> {
     const id = nextMessage++;
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
@@ -186,6 +186,8 @@ export class PostLoginRuntime {
   readonly transactionMetadata: boolean;
   /** Outcomes of the sign-ins at /authorize (the confirmation's nested logins), in order. */
   readonly nested: LoginOutcome[] = [];
+  /** Added to the containers' clock (only ever raised): see action-host.js. */
+  clockOffsetMs = 0;
 
   constructor(
     private readonly tenant: ManagementApiEmulator,
@@ -304,7 +306,7 @@ export class PostLoginRuntime {
         ...resume,
       }, identity);
       steps.push({ action: action.name, phase });
-      const result = await container.run({ action: action.name, phase, event, canRedirect, transactionMetadata: this.transactionMetadata }, [...this.cache], ACTION_TIMEOUT_MS);
+      const result = await container.run({ action: action.name, phase, event, canRedirect, transactionMetadata: this.transactionMetadata, clockOffsetMs: this.clockOffsetMs }, [...this.cache], ACTION_TIMEOUT_MS);
       logs.push(...(result.logs as string[]));
       actionMs += Number(result.ms ?? 0);
       if (!result.timedOut) this.cache = new Map(result.cache);

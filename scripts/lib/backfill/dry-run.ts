@@ -160,7 +160,7 @@ export const REASONS: Record<string, string> = {
   "ineligible.blocked": "blocked account",
   "ineligible.protected": "protected account (protectedAppMetadataKeys)",
   "refuse.metadata_conflict": "a carried app_metadata key differs between the accounts",
-  "refuse.too_many_accounts": "more than 10 other eligible accounts share the email",
+  "refuse.too_many_accounts": "more than 10 other eligible accounts on trusted connections share the email",
 };
 export const inWords = (code: string) => REASONS[code] ?? code;
 export const listCounts = (counts: Record<string, number>) =>

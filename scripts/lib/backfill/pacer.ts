@@ -5,14 +5,30 @@
 // refilled since at the rate it has measured. A request goes out only when that picture holds a
 // whole token, so a steady run meets no 429 however many workers share the limit and whatever
 // the latency. An optional ceiling (--max-rate) caps it further.
+//
+// The bucket is the tenant's: logins (the Action), the tenant's back ends and Terraform draw on
+// it too. With a `share` under 1 (the backfill's default: DEFAULT_SHARE, without --max-rate) the
+// pacer leaves the rest: it never spends the bucket below (1 - share) of its size, and sends at
+// most share x the refill it measures. The refill is measured net of everyone else's requests
+// (the remainder falls faster than our own spend when others draw on it), so when logins take
+// more the backfill slows down with them.
 
 export interface RateHeaders {
   get(name: string): string | null;
 }
 
+/** The backfill's part of the tenant's limit when no --max-rate is given: half. */
+export const DEFAULT_SHARE = 0.5;
+
 export interface PacerOptions {
   /** Requests per second never to exceed, whatever the headers allow. */
   maxPerSecond?: number;
+  /**
+   * The part of the limit this caller may use (0 < share <= 1, default 1: all of it): the bucket is
+   * never spent below (1 - share) x its size, and requests go at most at share x the measured refill
+   * (x-ratelimit-limit per second until a refill is measured).
+   */
+  share?: number;
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
   /** Ends waits early (Ctrl-C). */
@@ -45,6 +61,9 @@ export class Pacer {
   waitedMs = 0;
   /** Measured refill, requests per second (undefined until measured). */
   refillPerSecond: number | undefined;
+  /** The refill was measured while the bucket was below full (not only a lower bound). */
+  private refillMeasured = false;
+  private readonly share: number;
 
   private remaining: number | undefined;
   private anchorAt = 0;
@@ -62,6 +81,8 @@ export class Pacer {
   private readonly sleep: (ms: number) => Promise<void>;
 
   constructor(private readonly options: PacerOptions = {}) {
+    this.share = options.share ?? 1;
+    if (!(this.share > 0 && this.share <= 1)) throw new Error(`share must be in (0, 1], got ${options.share}`);
     this.now = options.now ?? Date.now;
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
     options.stop?.addEventListener("abort", () => this.wakeAll(), { once: true });
@@ -76,7 +97,16 @@ export class Pacer {
     if (this.remaining === undefined) return undefined;
     const refilled = this.refillPerSecond ? (this.refillPerSecond * REFILL_SAFETY * Math.max(0, now - this.anchorAt)) / 1000 : 0;
     const capacity = this.limit ?? Infinity;
-    return Math.min(capacity, this.remaining + refilled) - this.inFlight;
+    // With a share, the bottom of the bucket is left to the others (logins first).
+    const floor = this.share < 1 && this.limit !== undefined ? (1 - this.share) * this.limit : 0;
+    return Math.min(capacity, this.remaining + refilled) - this.inFlight - floor;
+  }
+
+  /** share x the refill (measured, or the bucket's size per second until then); undefined: no ceiling. */
+  private shareCeiling(): number | undefined {
+    if (this.share >= 1 || this.limit === undefined) return undefined;
+    const refill = this.refillMeasured && this.refillPerSecond ? this.refillPerSecond : this.limit;
+    return Math.max(0.1, this.share * refill);
   }
 
   /** How long to wait before trying again; 0 means go now. */
@@ -84,6 +114,11 @@ export class Pacer {
     if (this.blockedUntil > now) return { ms: this.blockedUntil - now, untilAnswer: false };
     if (this.options.maxPerSecond) {
       const spacing = this.lastSentAt + 1000 / this.options.maxPerSecond - now;
+      if (spacing > 0) return { ms: spacing, untilAnswer: false };
+    }
+    const ceiling = this.shareCeiling();
+    if (ceiling) {
+      const spacing = this.lastSentAt + 1000 / ceiling - now;
       if (spacing > 0) return { ms: spacing, untilAnswer: false };
     }
     const available = this.available(now);
@@ -196,6 +231,9 @@ export class Pacer {
     const span = sample.at - first.at;
     if (span < MIN_SPAN_MS) return;
     const rate = ((sample.remaining - first.remaining + (sample.answered - first.answered)) / span) * 1000;
-    if (rate > 0) this.refillPerSecond = rate;
+    if (rate > 0) {
+      this.refillPerSecond = rate;
+      this.refillMeasured = true;
+    }
   }
 }

@@ -11,7 +11,7 @@ import { checkPlanWritable, formatSummary, planBackfill } from "./dry-run";
 import { exportLines, runExportJob } from "./export-job";
 import { Journal } from "./journal";
 import { lockPlan } from "./lock";
-import { Pacer } from "./pacer";
+import { DEFAULT_SHARE, Pacer } from "./pacer";
 import { checkPlanFits, loadPlan } from "./plan-file";
 import { ProgressReporter } from "./progress";
 import { showPlan } from "./show";
@@ -44,7 +44,9 @@ export const OVERRIDE_REPORT_ONLY = "--override-report-only";
 
 function tenantApi(run: BackfillRun, credentials: Credentials): TenantApi {
   // The SDK's own retries are off: TenantApi retries with the pacer and the rate-limit headers.
-  const pacer = new Pacer({ maxPerSecond: run.maxPerSecond, sleep: (ms) => sleepUnlessStopped(ms, run.stop), stop: run.stop });
+  // Without --max-rate the backfill uses at most half the tenant's limit and slows down as logins
+  // take more (pacer.ts); --max-rate replaces that with the operator's own ceiling.
+  const pacer = new Pacer({ maxPerSecond: run.maxPerSecond, share: run.maxPerSecond ? 1 : DEFAULT_SHARE, sleep: (ms) => sleepUnlessStopped(ms, run.stop), stop: run.stop });
   return new TenantApi(managementClient(credentials, { maxRetries: 0, timeoutInSeconds: 30 }), pacer, run.stop);
 }
 
