@@ -32,12 +32,18 @@ export async function linkingPass(event: PostLoginEvent, api: PostLoginApi, sett
   const mgmt = new ManagementApi({ ...settings, sealKey: settings.keys.seal }, api.cache, options.started + BUDGET_MS);
   try {
     const candidates = await findCandidates(mgmt, options.email);
-    const plan = decideLinks(event.user, candidates, policy, {
+    const decideOptions = {
       loginConnection: event.connection?.name,
       switchMarker: markerFor(options.digest, "decided"),
       confirmed: options.confirmed,
-    });
-    if (plan.kind !== "none") line.primary = plan.primary;
+      now: options.started,
+    };
+    let plan = decideLinks(event.user, candidates, policy, decideOptions);
+    // Linking path only: what the accounts hold off-profile, read in one parallel round, then the
+    // same decision again with it (ordinary logins never get here).
+    if (plan.kind === "link") plan = decideLinks(event.user, candidates, policy, { ...decideOptions, holdings: await mgmt.holdingsOf(plan.accounts) });
+    if (plan.kind !== "none" || plan.primary) line.primary = plan.primary;
+    if (plan.kind === "none" && plan.differs) line.differs = plan.differs;
     if (plan.ignored.length > 0) line.ignored = plan.ignored.map((entry) => entry.reason.slice("ineligible.".length));
     if (plan.kind === "link") line.secondaries = plan.links.map((step) => step.secondaryUserId);
     const asked = plan.kind === "confirm" && !policy.reportOnly ? options.ask?.(plan, candidates) : undefined;

@@ -18,6 +18,8 @@ export interface DecisionLine {
   reportOnly?: boolean;
   /** The link followed the person's confirmation (sign-in to the other account). */
   confirmed?: boolean;
+  /** refuse.authorization_differs: the kinds of authorization that differ (never ids or names). */
+  differs?: string[];
   denied?: boolean;
   error?: string;
   requests?: number;

@@ -8,5 +8,7 @@ export * from "./plan";
 export * from "./eligibility";
 export * from "./primary";
 export * from "./undo";
+export * from "./holdings";
+export * from "./profile-size";
 export * from "./merge";
 export * from "./decide-links";
