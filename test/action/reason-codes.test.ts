@@ -9,7 +9,9 @@ const CODE = /"((?:skip|none|link|confirm|refuse|report|error)\.[a-z_]+)"/g;
 
 function loggedCodes(): Set<string> {
   const codes = new Set<string>();
-  for (const file of fs.readdirSync(path.join(ROOT, "action-src"))) {
+  // action-src/ and its folders (decide/ holds the decision's reasons since the split).
+  for (const file of fs.readdirSync(path.join(ROOT, "action-src"), { recursive: true }) as string[]) {
+    if (!file.endsWith(".ts")) continue;
     const text = fs.readFileSync(path.join(ROOT, "action-src", file), "utf8");
     for (const match of text.matchAll(CODE)) if (match[1] !== "link.planned") codes.add(match[1]);
   }
