@@ -49,7 +49,7 @@ export async function carryOut(plan: Plan, mgmt: ManagementApi, api: PostLoginAp
   switch (plan.kind) {
     case "none":
       // Only "nobody to link" is final; a refusal is looked at again after the snooze.
-      if (plan.reason === "none.no_candidates") api.user.setAppMetadata(MARKER_KEY, markerFor(context.digest, "decided"));
+      if (plan.reason === "none.no_candidates" || plan.reason === "skip.unlinked") api.user.setAppMetadata(MARKER_KEY, markerFor(context.digest, "decided"));
       else if (SNOOZED_REFUSALS.has(plan.reason)) snooze();
       // Not final (an operator may reconcile them), but not looked up on every login either.
       else if (plan.reason === "refuse.conflicting_primaries") {

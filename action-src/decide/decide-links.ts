@@ -9,6 +9,7 @@ import type { Marker } from "./markers";
 import { addGrants, factorsLost, hasFactors, heldGrants, isEmptyGrants, kindsOf, missingFrom, NO_GRANTS, type Grants, type Holdings } from "./holdings";
 import { mergeMetadata, type MergeInputs } from "./merge";
 import { profileBytesAfterLink } from "./profile-size";
+import { isUnlinkedPair } from "./unlinked";
 import type { LinkStep, Plan } from "./plan";
 import { choosePrimary, orderForPrimary } from "./primary";
 
@@ -47,11 +48,18 @@ export function decideLinks(current: Account, candidates: Account[], policy: Lin
       // The current identity is already a secondary of this user (a concurrent login linked it).
       return { kind: "switch", reason: "link.already_linked", primary: candidate.user_id, primaryHasMfa: hasMfa(candidate), ignored };
     }
-    const reason = ineligibility(candidate, email, policy);
+    // A pair an operator unlinked stays unlinked (unlinked.ts), whatever else is true of it.
+    // Checked against the current account and every candidate accepted so far: two accounts an
+    // operator separated are never joined through a third.
+    const unlinked = [current, ...eligible].some((other) => isUnlinkedPair(other, candidate));
+    const reason = ineligibility(candidate, email, policy) ?? (unlinked ? "ineligible.unlinked" : undefined);
     if (reason) ignored.push({ user_id: candidate.user_id, reason });
     else eligible.push(candidate);
   }
-  if (eligible.length === 0) return { kind: "none", reason: "none.no_candidates", ignored };
+  if (eligible.length === 0) {
+    const unlinked = ignored.some((entry) => entry.reason === "ineligible.unlinked");
+    return { kind: "none", reason: unlinked ? "skip.unlinked" : "none.no_candidates", ignored };
+  }
   // Nobody has this many accounts with one address; linking them would be one login's worth of
   // Management API budget spent on what is more likely an attack or a shared mailbox.
   if (eligible.length > MAX_OTHER_ACCOUNTS) return { kind: "none", reason: "refuse.too_many_accounts", ignored };

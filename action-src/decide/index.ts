@@ -10,5 +10,6 @@ export * from "./primary";
 export * from "./undo";
 export * from "./holdings";
 export * from "./profile-size";
+export * from "./unlinked";
 export * from "./merge";
 export * from "./decide-links";

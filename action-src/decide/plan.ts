@@ -20,6 +20,8 @@ export type Plan =
       kind: "none";
       reason:
         | "none.no_candidates"
+        /** Every other account is one an operator unlinked from this one: final, like no candidates. */
+        | "skip.unlinked"
         | "refuse.conflicting_primaries"
         | "refuse.metadata_conflict"
         | "refuse.too_many_accounts"

@@ -11,6 +11,7 @@ export const REASON_CODES: Record<string, string> = {
   "skip.decided": "already decided for this email (marker in app_metadata): no request",
   "skip.snoozed": "asked, declined or refused recently: looked at again after confirmSnoozeHours",
   "skip.reported": "report-only already evaluated this person once",
+  "skip.unlinked": "every other account with this email was unlinked from this one by an operator (npm run unlink): never linked again; docs/unlink.md says how to allow it",
   "skip.confirmation_client": "a sign-in to the confirmation application itself never links anything",
   "none.no_candidates": "no other eligible account has this email (each ignored account is listed with why)",
   "link.done": "linked silently: every connection involved is `trusted` (or the person confirmed)",
@@ -49,6 +50,7 @@ export const IGNORED_REASONS: Record<string, string> = {
   "ineligible.excluded_connection": "its root connection is excluded",
   "ineligible.email_mismatch": "its email differs once trimmed and lower-cased",
   "ineligible.blocked": "it is blocked",
+  "ineligible.unlinked": "an operator unlinked it from this account (npm run unlink)",
   "ineligible.protected": "it holds a protected app_metadata key",
 };
 
