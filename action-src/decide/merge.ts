@@ -71,8 +71,7 @@ export function mergeMetadata(primary: Account, secondaries: Account[], policy: 
   const fresh: UndoEntry[] = [];
   const undoInputs: UndoInputs = { now, held: inputs.held, added: inputs.added, carriedUser, carriedApp };
   for (const secondary of secondaries) {
-    const entry = undoEntry(secondary, primary, policy, undoInputs);
-    if (entry) fresh.push(entry);
+    fresh.push(undoEntry(secondary, primary, policy, undoInputs));
   }
   const existing = readUndo(primary, now);
   const record = nextUndoRecord(existing, fresh, policy, now, inputs.shrink);

@@ -95,7 +95,7 @@ export interface UndoInputs {
 }
 
 /** What one secondary loses in the link (values bounded; names only when they do not fit). */
-export function undoEntry(secondary: Account, primary: Account, policy: LinkingPolicy, inputs: UndoInputs = { now: 0 }): UndoEntry | undefined {
+export function undoEntry(secondary: Account, primary: Account, policy: LinkingPolicy, inputs: UndoInputs = { now: 0 }): UndoEntry {
   const app: Record<string, unknown> = {};
   for (const key of Object.keys(secondary.app_metadata ?? {})) {
     if (key === MARKER_KEY || key === UNDO_KEY || policy.carriedAppMetadataKeys.includes(key)) continue;
@@ -118,7 +118,7 @@ export function undoEntry(secondary: Account, primary: Account, policy: LinkingP
   const added = inputs.added?.[secondary.user_id];
   if (held && !grantsEmpty(held)) entry.held = held;
   if (added && !grantsEmpty(added)) entry.added = added;
-  if (Object.keys(entry).length === 2) return undefined; // nothing discarded, nothing carried
+  // An entry with nothing else still says "this link was ours, on this day": unlink needs it.
   if (size({ ...entry, held: undefined, added: undefined }) > UNDO_ENTRY_LIMIT) entry = keysOnly(entry);
   return entry;
 }

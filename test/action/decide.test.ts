@@ -240,7 +240,7 @@ describe("mergeMetadata", () => {
         },
       },
     });
-    expect(mergeMetadata(primary, [{ ...db, user_metadata: {}, app_metadata: {} }], policy())).toEqual({});
+    expect(mergeMetadata(primary, [{ ...db, user_metadata: {}, app_metadata: {} }], policy())).toEqual({ patch: { app_metadata: { [UNDO_KEY]: { v: 3, entries: [{ user: "auth0|2", at: 0 }] } } } });
     expect(fillMissing({ a: [1] }, { a: [2], b: 2 })).toEqual({ a: [1], b: 2 });
   });
 

@@ -70,9 +70,9 @@ describe("undo record retention", () => {
     expect((short.patch!.app_metadata![UNDO_KEY] as { entries: Array<{ user: string }> }).entries.map((e) => e.user)).toEqual(["github|2"]);
   });
 
-  test("a write that leaves no entry removes the key (top-level null)", () => {
+  test("an expired entry is dropped even when this link discards nothing (its bare entry remains)", () => {
     const merged = mergeMetadata(withRecord([{ user: APPLE, at: NOW - 40 * DAY, app_metadata: { a: 1 } }]), [account("github|3", "github")], policy(), undefined, { now: NOW });
-    expect(merged.patch!.app_metadata![UNDO_KEY]).toBeNull();
+    expect(merged.patch!.app_metadata![UNDO_KEY]).toEqual({ v: 3, entries: [{ user: "github|3", at: NOW }] });
   });
 
   test("the old record keyed by user_id is converted (kept for one retention period), never written back keyed", () => {
@@ -97,9 +97,11 @@ describe("undo record bounds", () => {
     expect(record.entries.filter((e) => e.user === "github|100")).toHaveLength(1);
   });
 
-  test("only what was discarded or carried: a secondary whose metadata the primary already holds leaves no entry", () => {
+  test("only what was discarded or carried: a secondary whose metadata the primary already holds leaves a bare entry (unlink needs it)", () => {
     const same = { ...primary, user_metadata: { lang: "fr" } };
-    expect(mergeMetadata(same, [account("github|2", "github", { user_metadata: { lang: "fr" } })], policy(), undefined, { now: NOW })).toEqual({});
+    expect(mergeMetadata(same, [account("github|2", "github", { user_metadata: { lang: "fr" } })], policy(), undefined, { now: NOW })).toEqual({
+      patch: { app_metadata: { [UNDO_KEY]: { v: 3, entries: [{ user: "github|2", at: NOW }] } } },
+    });
   });
 
   test("findUndoEntry finds an Apple id by value", () => {

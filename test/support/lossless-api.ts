@@ -136,8 +136,18 @@ export class LosslessState {
   }
 
   /** Routes for the endpoints above; undefined when the path is not one of them. */
-  route(method: string, path: string, raw: string, users: Map<string, EmulatedUser>, authorize: Authorize): Answer | undefined {
+  route(method: string, path: string, raw: string, users: Map<string, EmulatedUser>, authorize: Authorize, query = new URLSearchParams()): Answer | undefined {
     if (!API_ROUTE.test(path)) return undefined;
+    // User search by identity (Auth0 user search v3 supports identities.user_id; read:users): how
+    // unlink finds the primary holding a secondary's identity. Other searches fall through.
+    const byIdentity = /^identities\.user_id:"((?:[^"\\]|\\.)*)"$/.exec(query.get("q") ?? "");
+    if (method === "GET" && path === "/api/v2/users" && byIdentity) {
+      authorize("read:users");
+      const wanted = byIdentity[1].replace(/\\(.)/g, "$1");
+      const found = [...users.values()].filter((u) => u.identities.some((i) => i.user_id === wanted)).map((u) => JSON.parse(JSON.stringify(u)));
+      // include_totals=true answers { users, start, limit, length, total } (Auth0 Management API, "List or search users").
+      return { status: 200, body: query.get("include_totals") === "true" ? { users: found, start: 0, limit: 50, length: found.length, total: found.length } : found };
+    }
     const body = () => JSON.parse(raw || "{}") as Record<string, unknown>;
     const user = (encoded: string): string => {
       const id = decodeURIComponent(encoded);

@@ -526,7 +526,7 @@ export class ManagementApiEmulator {
     const path = url.pathname;
     const configuration = this.configuration(req, url);
     if (configuration) return configuration;
-    const lossless = this.lossless.route(method, path, raw, this.users, (...scopes) => scopes.forEach((scope) => this.authorize(req, scope)));
+    const lossless = this.lossless.route(method, path, raw, this.users, (...scopes) => scopes.forEach((scope) => this.authorize(req, scope)), url.searchParams);
     if (lossless) return lossless;
     if (method === "POST" && path === "/api/v2/jobs/users-exports") {
       this.authorize(req, "read:users");
