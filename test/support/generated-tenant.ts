@@ -106,7 +106,9 @@ export function seedTenant(tenant: ManagementApiEmulator, spec: TenantSpec = SMA
 
 /** A comparable picture of the tenant's users: ids, identities, metadata. */
 export function tenantState(tenant: ManagementApiEmulator): unknown {
+  // Undo entries carry the time of their link: two runs compare equal whatever their clock.
+  const timeless = (app: Record<string, unknown>) => JSON.parse(JSON.stringify(app, (key, value) => (key === "at" && typeof value === "number" ? "<time>" : value))) as unknown;
   return [...tenant.users.values()]
-    .map((u) => ({ user_id: u.user_id, email: u.email, identities: u.identities.map((i) => `${i.provider}|${i.user_id}`).sort(), app_metadata: u.app_metadata, user_metadata: u.user_metadata }))
+    .map((u) => ({ user_id: u.user_id, email: u.email, identities: u.identities.map((i) => `${i.provider}|${i.user_id}`).sort(), app_metadata: timeless(u.app_metadata), user_metadata: u.user_metadata }))
     .sort((a, b) => (a.user_id < b.user_id ? -1 : 1));
 }
