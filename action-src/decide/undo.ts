@@ -149,9 +149,17 @@ export function nextUndoRecord(existing: UndoEntry[], fresh: UndoEntry[], policy
   const byUser = new Map<string, UndoEntry>();
   for (const entry of existing) if (entry.at > horizon) byUser.set(entry.user, entry);
   for (const entry of fresh) {
+    // A retried link (its metadata written, the link itself failed): the earlier entry knew what
+    // was carried before the primary held it; keep that.
     const earlier = byUser.get(entry.user);
+    const merged: UndoEntry = { ...entry };
     const added = unionGrants(earlier?.added, entry.added);
-    byUser.set(entry.user, added ? { ...entry, added } : entry);
+    if (added) merged.added = added;
+    for (const field of ["carried_user_metadata", "carried_app_metadata"] as const) {
+      const names = [...new Set([...(earlier?.[field] ?? []), ...(entry[field] ?? [])])];
+      if (names.length > 0) merged[field] = names.slice(0, KEY_NAMES_LIMIT);
+    }
+    byUser.set(entry.user, merged);
   }
   let entries = [...byUser.values()].sort((a, b) => b.at - a.at).slice(0, UNDO_ENTRIES_LIMIT);
   if (shrink) entries = entries.map(keysOnly);

@@ -110,3 +110,14 @@ describe("undo record bounds", () => {
     expect(findUndoEntry(p, "apple|001234")).toBeUndefined();
   });
 });
+
+describe("a retried link", () => {
+  test("keeps what the earlier entry knew was carried (the primary holds those keys by now)", () => {
+    const secondary = account("github|2", "github", { user_metadata: { lang: "fr" } });
+    const first = mergeMetadata(primary, [secondary], policy(), undefined, { now: NOW });
+    // The metadata was written, the link failed; the next attempt sees the primary with it.
+    const written = { ...primary, user_metadata: { lang: "fr" }, app_metadata: first.patch!.app_metadata };
+    const again = mergeMetadata(written, [secondary], policy(), undefined, { now: NOW + 1000 });
+    expect((again.patch!.app_metadata![UNDO_KEY] as { entries: unknown[] }).entries).toEqual([{ user: "github|2", at: NOW + 1000, carried_user_metadata: ["lang"] }]);
+  });
+});
