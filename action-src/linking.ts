@@ -4,7 +4,7 @@
 import { snoozeMs } from "./policy";
 import { carryOut } from "./act";
 import type { PostLoginApi, PostLoginEvent } from "./auth0-types";
-import { decideLinks, lookupEmails, markerFor, MARKER_KEY, type Account, type Plan } from "./decide";
+import { decideLinks, holdsAnything, lookupEmails, markerFor, MARKER_KEY, type Account, type Plan } from "./decide";
 import { PROMPT_SNOOZE_MS } from "./confirm";
 import type { DecisionLine } from "./log";
 import { BUDGET_MS, ManagementApi, ManagementApiError } from "./management";
@@ -39,9 +39,17 @@ export async function linkingPass(event: PostLoginEvent, api: PostLoginApi, sett
       now: options.started,
     };
     let plan = decideLinks(event.user, candidates, policy, decideOptions);
-    // Linking path only: what the accounts hold off-profile, read in one parallel round, then the
-    // same decision again with it (ordinary logins never get here).
-    if (plan.kind === "link") plan = decideLinks(event.user, candidates, policy, { ...decideOptions, holdings: await mgmt.holdingsOf(plan.accounts) });
+    // Linking path only (ordinary logins never get here): what the would-be secondaries hold
+    // off-profile and the primary's factors (its MFA challenges the switched login), in one
+    // parallel round; the primary's roles and memberships (one more round) only when a secondary
+    // holds anything to compare them with. Then the same decision again with it.
+    if (plan.kind === "link") {
+      const [primaryId, ...secondaryIds] = plan.accounts;
+      const [holdings, primaryFactors] = await Promise.all([mgmt.holdingsOf(secondaryIds), mgmt.factors(primaryId)]);
+      const primaryAuthorization = Object.values(holdings).some(holdsAnything) ? await mgmt.authorization(primaryId) : { roles: [], permissions: [], organizations: [] };
+      holdings[primaryId] = { ...primaryAuthorization, factors: primaryFactors };
+      plan = decideLinks(event.user, candidates, policy, { ...decideOptions, holdings });
+    }
     if (plan.kind !== "none" || plan.primary) line.primary = plan.primary;
     if (plan.kind === "none" && plan.differs) line.differs = plan.differs;
     if (plan.ignored.length > 0) line.ignored = plan.ignored.map((entry) => entry.reason.slice("ineligible.".length));

@@ -304,8 +304,14 @@ export class ManagementApi {
    * All four start together; member roles follow their organization list only for members of one.
    */
   async holdings(userId: string): Promise<Holdings> {
+    const [authorization, factors] = await Promise.all([this.authorization(userId), this.factors(userId)]);
+    return { ...authorization, factors };
+  }
+
+  /** Roles, direct permissions, Organization memberships and their roles (three reads; member roles after the list). */
+  async authorization(userId: string): Promise<Omit<Holdings, "factors">> {
     const id = encodeURIComponent(userId);
-    const [roles, permissions, organizations, methods] = await Promise.all([
+    const [roles, permissions, organizations] = await Promise.all([
       this.list(`users/${id}/roles`),
       this.list(`users/${id}/permissions`),
       this.list(`users/${id}/organizations`).then((orgs) =>
@@ -317,7 +323,6 @@ export class ManagementApi {
           }),
         ),
       ),
-      this.list(`users/${id}/authentication-methods`),
     ]);
     // Permissions granted through a role come with the role; only direct ones are the user's own.
     const direct = permissions.filter((p) => !Array.isArray(p.sources) || p.sources.some((source) => (source as { source_type?: unknown })?.source_type === "DIRECT"));
@@ -325,9 +330,13 @@ export class ManagementApi {
       roles: roles.map((role) => String(role.id)),
       permissions: direct.map((p) => `${String(p.resource_server_identifier)} ${String(p.permission_name)}`),
       organizations,
-      // Only enrolled (confirmed) methods protect a login.
-      factors: [...new Set(methods.filter((m) => m.confirmed !== false).map((m) => String(m.type)))],
     };
+  }
+
+  /** Enrolled (confirmed) authentication method types: only those protect a login. */
+  async factors(userId: string): Promise<string[]> {
+    const methods = await this.list(`users/${encodeURIComponent(userId)}/authentication-methods`);
+    return [...new Set(methods.filter((m) => m.confirmed !== false).map((m) => String(m.type)))];
   }
 
   /** Holdings of several users at once (one round). */

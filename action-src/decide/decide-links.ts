@@ -6,7 +6,7 @@ import { hasMfa, holdsIdentity, isEstablished, mainIdentity, rootConnection, typ
 import { normalizeEmail } from "./emails";
 import { ineligibility, MAX_OTHER_ACCOUNTS, type IgnoredAccount } from "./eligibility";
 import type { Marker } from "./markers";
-import { addGrants, factorsLost, hasFactors, heldGrants, isEmptyGrants, kindsOf, missingFrom, NO_GRANTS, type Grants, type Holdings } from "./holdings";
+import { addGrants, factorsLost, hasFactors, heldGrants, holdsAnything, isEmptyGrants, kindsOf, missingFrom, NO_GRANTS, NOTHING_HELD, type Grants, type Holdings } from "./holdings";
 import { mergeMetadata, type MergeInputs } from "./merge";
 import { profileBytesAfterLink } from "./profile-size";
 import { isUnlinkedPair } from "./unlinked";
@@ -157,8 +157,12 @@ interface HoldingsCheck {
  */
 function checkHoldings(primary: Account, secondaries: Account[], policy: LinkingPolicy, holdings: Record<string, Holdings> | undefined): HoldingsCheck {
   if (!holdings) return {};
-  const mine = holdings[primary.user_id];
-  if (!mine || secondaries.some((s) => !holdings[s.user_id])) return { refuse: "refuse.authorization_differs", differs: [] };
+  if (secondaries.some((s) => !holdings[s.user_id])) return { refuse: "refuse.authorization_differs", differs: [] };
+  // The primary's holdings matter only when a secondary holds something: the I/O layer reads them
+  // only then (half the requests on the usual link). Needed and missing: refused as unknown.
+  const needed = secondaries.some((s) => holdsAnything(holdings[s.user_id]));
+  const mine = holdings[primary.user_id] ?? (needed ? undefined : NOTHING_HELD);
+  if (!mine) return { refuse: "refuse.authorization_differs", differs: [] };
   // MFA never weaker. Rests on: enrolled authentication methods belong to the user object, and a
   // link deletes the secondary user (Auth0 docs, "User Account Linking"; UNCONFIRMED on a real
   // tenant that no factor follows the identity). After the link every login of either identity

@@ -103,6 +103,17 @@ export function factorsLost(primary: Holdings, secondary: Holdings): string[] {
   return [...new Set(secondary.factors)].filter((kind) => !NOT_A_FACTOR.has(kind) && !mine.has(kind));
 }
 
+/**
+ * True when a would-be secondary holds anything a link could take away. When no secondary does,
+ * the primary's holdings are not needed (nothing to compare): the I/O layer reads them only then.
+ */
+export function holdsAnything(holdings: Holdings): boolean {
+  return holdings.roles.length > 0 || holdings.permissions.length > 0 || holdings.organizations.length > 0 || hasFactors(holdings);
+}
+
+/** What an account that was not read is taken to hold when nothing needed reading it. */
+export const NOTHING_HELD: Holdings = { roles: [], permissions: [], organizations: [], factors: [] };
+
 /** True when the account has any second factor enrolled. */
 export function hasFactors(holdings: Holdings | undefined): boolean {
   return !!holdings && holdings.factors.some((kind) => !NOT_A_FACTOR.has(kind));

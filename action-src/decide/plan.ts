@@ -69,7 +69,10 @@ export type Plan =
       authorizationChecked: boolean;
       /** authorization "carry": given to the primary before the links (what the secondaries held and it lacked). */
       carry?: Grants;
-      /** Every account this plan touches (primary first): whose holdings must be read before acting. */
+      /**
+       * Every account this plan touches, primary first: whose holdings are read before acting (the
+       * secondaries' always, the primary's when a secondary holds anything: see holdsAnything).
+       */
       accounts: string[];
       ignored: IgnoredAccount[];
     };

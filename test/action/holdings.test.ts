@@ -53,6 +53,11 @@ describe("authorization: refuse (the default)", () => {
     expect(decideLinks(db, [gh], policy(), { now: NOW, holdings: { [gh.user_id]: none() } })).toMatchObject({ kind: "none", reason: "refuse.authorization_differs" });
   });
 
+  test("the primary's holdings are needed only when a secondary holds something", () => {
+    expect(decideLinks(db, [gh], policy(), { now: NOW, holdings: { [db.user_id]: none() } })).toMatchObject({ kind: "link", authorizationChecked: true });
+    expect(decideLinks(db, [gh], policy(), { now: NOW, holdings: { [db.user_id]: { ...none(), roles: ["rol_1"] } } })).toMatchObject({ kind: "none", reason: "refuse.authorization_differs" });
+  });
+
   test("without holdings the plan is computed but marked unchecked", () => {
     expect(decideLinks(db, [gh], policy(), { now: NOW })).toMatchObject({ kind: "link", authorizationChecked: false, accounts: [gh.user_id, db.user_id] });
   });

@@ -50,7 +50,7 @@ describe("authorization: refuse (default)", () => {
     expect(tenant.user("auth0|db01")).toBeDefined();
   });
 
-  test("equal holdings link; the holdings were read in one round after the lookups, for both accounts", async () => {
+  test("equal holdings link; the holdings are read after the lookups and before any write, for both accounts", async () => {
     await setUp();
     seed();
     for (const id of ["auth0|db01", "github|1001"]) tenant.lossless.assignRoles(id, ["rol_user"]);
@@ -64,6 +64,20 @@ describe("authorization: refuse (default)", () => {
     const kinds = outcome.requests.filter((r) => r.path !== "/oauth/token").map((r) => (HOLDINGS_PATHS.test(r.path) ? "holdings" : r.method === "GET" ? "lookup" : "write"));
     expect(kinds.join(" ").replace(/(\w+)( \1)+/g, "$1")).toBe("lookup holdings write");
   });
+});
+
+test("a secondary holding nothing: only its holdings and the primary's factors are read (5 requests, one round)", async () => {
+  await setUp();
+  seed();
+  const outcome = await runtime.login("auth0|db01");
+  expect(outcome).toMatchObject({ status: "success", sub: "github|1001" });
+  expect(outcome.requests.filter((r) => HOLDINGS_PATHS.test(r.path)).map((r) => r.path).sort()).toEqual([
+    "/api/v2/users/auth0%7Cdb01/authentication-methods",
+    "/api/v2/users/auth0%7Cdb01/organizations",
+    "/api/v2/users/auth0%7Cdb01/permissions",
+    "/api/v2/users/auth0%7Cdb01/roles",
+    "/api/v2/users/github%7C1001/authentication-methods",
+  ]);
 });
 
 describe("authorization: carry", () => {
