@@ -634,13 +634,13 @@ export class ManagementApiEmulator {
       const secondary = this.users.get(secondaryId);
       if (!secondary) throw new HttpError(400, "Bad Request", "The provided secondary account was not found.");
       if (secondary.identities.length > 1) throw new HttpError(400, "Bad Request", "Unable to link with the secondary account.");
+      const linked = { ...secondary.identities[0], profileData: { email: secondary.email, email_verified: secondary.email_verified } };
+      // The profile-size rule applies to the primary as the link leaves it (lossless-api.ts).
+      this.lossless.checkProfileSize({ ...primary, identities: [...primary.identities, linked] });
       // Auth0 discards the secondary's metadata and removes it as a user.
       this.users.delete(secondaryId);
       this.lossless.forget(secondaryId);
-      primary.identities.push({
-        ...secondary.identities[0],
-        profileData: { email: secondary.email, email_verified: secondary.email_verified },
-      });
+      primary.identities.push(linked);
       return { status: 201, body: clone(primary.identities) };
     }
     throw new HttpError(404, "Not Found", `No route for ${method} ${path}`);
