@@ -93,6 +93,19 @@ describe("npm run unlink", () => {
     expect(rerun.stdout).toContain("already unlinked");
   });
 
+  test("an enterprise id holding an email (samlp|corp|ada@example.com): unlinked and restored", async () => {
+    ({ tenant, runtime } = await setUp({ connections: { ...TRUSTED, corp: "trusted" } }));
+    tenant.addClient(OPERATOR);
+    tenant.createUser(github());
+    tenant.createUser({ user_id: "samlp|corp|ada@example.com", connection: "corp", email: "ada@example.com", email_verified: true, app_metadata: { department: "R&D" } });
+    expect((await runtime.login("samlp|corp|ada@example.com")).sub).toBe("github|1001");
+    const result = await unlink("samlp|corp|ada@example.com", "--yes");
+    expect(result.stderr).toBe("");
+    expect(result.code).toBe(0);
+    expect(tenant.user("samlp|corp|ada@example.com")!.app_metadata).toEqual({ department: "R&D", [UNLINKED_KEY]: ["github|1001"] });
+    expect((await runtime.login("samlp|corp|ada@example.com")).decisions[0]).toMatchObject({ linking: "skip.unlinked" });
+  });
+
   test("--dry-run prints the plan and changes nothing", async () => {
     await linkedPair();
     const result = await unlink("auth0|db01", "--dry-run");

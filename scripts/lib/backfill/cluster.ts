@@ -45,7 +45,7 @@ function decisionMetadataKeys(policy: LinkingPolicy): string[] {
  * What the dry run keeps of an exported user between reading the export and deciding: the fields
  * the decision reads, app_metadata cut to the keys the decision looks at, no user_metadata.
  */
-export function forDecision(user: ExportedUser, policy: LinkingPolicy): ExportedUser {
+export function forDecision(user: ExportedUser, policy: LinkingPolicy, bytes = Buffer.byteLength(JSON.stringify(user), "utf8")): ExportedUser {
   const kept: ExportedUser = {
     user_id: user.user_id,
     email: user.email,
@@ -53,7 +53,7 @@ export function forDecision(user: ExportedUser, policy: LinkingPolicy): Exported
     created_at: user.created_at,
     identities: Array.isArray(user.identities) ? user.identities.map((i) => ({ connection: i?.connection, provider: i?.provider, user_id: i?.user_id })) : undefined,
   };
-  kept.profile_bytes = Buffer.byteLength(JSON.stringify(user), "utf8");
+  kept.profile_bytes = bytes;
   if (user.blocked !== undefined) kept.blocked = user.blocked;
   if (user.multifactor !== undefined) kept.multifactor = user.multifactor;
   if (user.app_metadata && typeof user.app_metadata === "object") {
