@@ -7,7 +7,7 @@ import { holdsIdentity, mainIdentity, type Account } from "../../../action-src/d
 import type { LinkingPolicy } from "../../../action-src/policy";
 import { decideCluster, isEstablished, metadataFor } from "./cluster";
 import type { ClusterTally, Journal } from "./journal";
-import type { Holdings } from "../../../action-src/decide";
+import { holdsAnything, type Holdings } from "../../../action-src/decide";
 import type { ClusterLine, LoadedPlan } from "./plan-file";
 import type { ProgressReporter, ProgressState } from "./progress";
 import { Stopped, TenantApiError, type TenantApi } from "./tenant-api";
@@ -108,11 +108,17 @@ export async function applyPlan(options: ApplyOptions): Promise<ApplyResult> {
     if (toLink.length === 0) return tally("changed.ineligible");
     // What each account holds off-profile, read live just before the link (as the Action does at
     // login): the same decision refuses, or carries, exactly as a login would.
+    // The primary's roles and memberships only when a secondary holds anything to compare (its
+    // factors always), as in the Action.
     const holdings: Record<string, Holdings> = {};
-    for (const account of [primary, ...toLink]) {
+    for (const account of toLink) {
       checkStop();
       holdings[account.user_id] = await api.holdings(account.user_id);
     }
+    checkStop();
+    const primaryFactors = await api.factors(primary.user_id);
+    const needed = Object.values(holdings).some(holdsAnything);
+    holdings[primary.user_id] = { ...(needed ? await api.authorization(primary.user_id) : { roles: [], permissions: [], organizations: [] }), factors: primaryFactors };
     const merge = metadataFor(primary, toLink, policy, { now: Date.now(), holdings });
     if (!merge) return tally("changed.primary");
     if (merge.refused !== undefined) return tally(merge.refused);

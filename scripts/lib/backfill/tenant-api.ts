@@ -136,27 +136,37 @@ export class TenantApi {
    * fills its page is refused as incomplete, as in the Action.
    */
   async holdings(userId: string): Promise<Holdings> {
-    const full = <T>(list: T[]): T[] => {
-      if (list.length >= HOLDINGS_PAGE) throw new TenantApiError("holdings", undefined, `${userId} holds ${HOLDINGS_PAGE} or more of one kind: left for an operator`);
-      return list;
-    };
+    return { ...(await this.authorization(userId)), factors: await this.factors(userId) };
+  }
+
+  private full<T>(userId: string, list: T[]): T[] {
+    if (list.length >= HOLDINGS_PAGE) throw new TenantApiError("holdings", undefined, `${userId} holds ${HOLDINGS_PAGE} or more of one kind: left for an operator`);
+    return list;
+  }
+
+  /** Roles, direct permissions, Organization memberships and their roles. */
+  async authorization(userId: string): Promise<Omit<Holdings, "factors">> {
     const q = { per_page: HOLDINGS_PAGE } as never;
-    const roles = full(await this.listed("GET user roles", () => this.client.users.roles.list(userId, q)));
-    const permissions = full(await this.listed("GET user permissions", () => this.client.users.permissions.list(userId, q)));
-    const orgs = full(await this.listed("GET user organizations", () => this.client.users.organizations.list(userId, q)));
+    const roles = this.full(userId, await this.listed("GET user roles", () => this.client.users.roles.list(userId, q)));
+    const permissions = this.full(userId, await this.listed("GET user permissions", () => this.client.users.permissions.list(userId, q)));
+    const orgs = this.full(userId, await this.listed("GET user organizations", () => this.client.users.organizations.list(userId, q)));
     const organizations = [];
     for (const org of orgs as Array<{ id: string }>) {
-      const orgRoles = full(await this.listed("GET organization member roles", () => this.client.organizations.members.roles.list(org.id, userId, q)));
+      const orgRoles = this.full(userId, await this.listed("GET organization member roles", () => this.client.organizations.members.roles.list(org.id, userId, q)));
       organizations.push({ id: org.id, roles: (orgRoles as Array<{ id: string }>).map((r) => r.id) });
     }
-    const methods = full(await this.listed("GET authentication methods", () => this.client.users.authenticationMethods.list(userId, q)));
     type Permission = { permission_name: string; resource_server_identifier: string; sources?: Array<{ source_type?: string }> };
     return {
       roles: (roles as Array<{ id: string }>).map((r) => r.id),
       permissions: (permissions as Permission[]).filter((p) => !Array.isArray(p.sources) || p.sources.some((s) => s.source_type === "DIRECT")).map((p) => `${p.resource_server_identifier} ${p.permission_name}`),
       organizations,
-      factors: [...new Set((methods as Array<{ type: string; confirmed?: boolean }>).filter((m) => m.confirmed !== false).map((m) => m.type))],
     };
+  }
+
+  /** Enrolled (confirmed) authentication method types. */
+  async factors(userId: string): Promise<string[]> {
+    const methods = this.full(userId, await this.listed("GET authentication methods", () => this.client.users.authenticationMethods.list(userId, { per_page: HOLDINGS_PAGE } as never)));
+    return [...new Set((methods as Array<{ type: string; confirmed?: boolean }>).filter((m) => m.confirmed !== false).map((m) => m.type))];
   }
 
   /** authorization "carry": gives the primary what the secondaries held (scopes as the Action's carry grant). */
