@@ -24,6 +24,18 @@ export interface ActContext {
 
 type LinkPlan = Extract<Plan, { kind: "link" }>;
 
+/** Refusals looked at again after the snooze (an operator or the person may change what caused them). */
+const SNOOZED_REFUSALS = new Set<string>([
+  "refuse.metadata_conflict",
+  "refuse.too_many_accounts",
+  "refuse.profile_too_large",
+  "refuse.authorization_differs",
+  "refuse.mfa_downgrade",
+  "refuse.search_incomplete",
+  // The account the person confirmed became ineligible meanwhile: asked again after the snooze.
+  "refuse.confirmed_ineligible",
+]);
+
 /** Two established primaries: looked at again after an hour (an operator may have reconciled them). */
 const CONFLICT_SNOOZE_MS = 60 * 60 * 1000;
 
@@ -40,10 +52,8 @@ export async function carryOut(plan: Plan, mgmt: ManagementApi, api: PostLoginAp
   switch (plan.kind) {
     case "none":
       // Only "nobody to link" is final; a refusal is looked at again after the snooze.
-      if (plan.reason === "none.no_candidates") api.user.setAppMetadata(MARKER_KEY, markerFor(context.digest, "decided"));
-      else if (plan.reason === "refuse.metadata_conflict" || plan.reason === "refuse.too_many_accounts" || plan.reason === "refuse.search_incomplete") snooze();
-      // The account the person confirmed became ineligible meanwhile: asked again after the snooze.
-      else if (plan.reason === "refuse.confirmed_ineligible") snooze();
+      if (plan.reason === "none.no_candidates" || plan.reason === "skip.unlinked") api.user.setAppMetadata(MARKER_KEY, markerFor(context.digest, "decided"));
+      else if (SNOOZED_REFUSALS.has(plan.reason)) snooze();
       // Not final (an operator may reconcile them), but not looked up on every login either.
       else if (plan.reason === "refuse.conflicting_primaries") {
         api.user.setAppMetadata(MARKER_KEY, markerFor(context.digest, "snoozed", context.now + CONFLICT_SNOOZE_MS));
@@ -89,8 +99,14 @@ async function attempt(plan: LinkPlan, step: LinkPlan["links"][number], mgmt: Ma
 }
 
 async function link(plan: LinkPlan, mgmt: ManagementApi, api: PostLoginApi, context: ActContext, snooze: () => void): Promise<ActResult> {
-  // Metadata first: Auth0 discards a secondary's metadata when it is linked.
+  // A plan decided without holdings never links: roles, memberships and factors were not looked at.
+  if (!plan.authorizationChecked) return { reason: "error.unexpected", linked: [], switched: false, error: "holdings_unread" };
+  // Metadata first: Auth0 discards a secondary's metadata when it is linked. The undo record
+  // (with what carry adds) is written before the grants, so an unlink can always take them back.
   if (plan.patch) await mgmt.updateMetadata(plan.primary, plan.patch);
+  // carry: the primary receives what the secondaries held before any of them is deleted. A
+  // failure here stops before linking (the person keeps both accounts, whole).
+  if (plan.carry) await mgmt.grant(plan.primary, plan.carry);
 
   const linked: string[] = [];
   let raced = false;

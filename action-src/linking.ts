@@ -4,7 +4,7 @@
 import { snoozeMs } from "./policy";
 import { carryOut } from "./act";
 import type { PostLoginApi, PostLoginEvent } from "./auth0-types";
-import { decideLinks, lookupEmails, markerFor, MARKER_KEY, type Account, type Plan } from "./decide";
+import { decideLinks, holdsAnything, lookupEmails, markerFor, MARKER_KEY, type Account, type Plan } from "./decide";
 import { PROMPT_SNOOZE_MS } from "./confirm";
 import type { DecisionLine } from "./log";
 import { BUDGET_MS, ManagementApi, ManagementApiError, SEARCH_PAGE } from "./management";
@@ -37,13 +37,27 @@ export async function linkingPass(event: PostLoginEvent, api: PostLoginApi, sett
   const end = mgmt.rateLimit.begin();
   try {
     const { candidates, incomplete } = await findCandidates(mgmt, options.email);
-    const plan = decideLinks(event.user, candidates, policy, {
+    const decideOptions = {
       incomplete,
       loginConnection: event.connection?.name,
       switchMarker: markerFor(options.markerDigest, "decided"),
       confirmed: options.confirmed,
-    });
-    if (plan.kind !== "none") line.primary = plan.primary;
+      now: options.started,
+    };
+    let plan = decideLinks(event.user, candidates, policy, decideOptions);
+    // Linking path only (ordinary logins never get here): what the would-be secondaries hold
+    // off-profile and the primary's factors (its MFA challenges the switched login), in one
+    // parallel round; the primary's roles and memberships (one more round) only when a secondary
+    // holds anything to compare them with. Then the same decision again with it.
+    if (plan.kind === "link") {
+      const [primaryId, ...secondaryIds] = plan.accounts;
+      const [holdings, primaryFactors] = await Promise.all([mgmt.holdingsOf(secondaryIds), mgmt.factors(primaryId)]);
+      const primaryAuthorization = Object.values(holdings).some(holdsAnything) ? await mgmt.authorization(primaryId) : { roles: [], permissions: [], organizations: [] };
+      holdings[primaryId] = { ...primaryAuthorization, factors: primaryFactors };
+      plan = decideLinks(event.user, candidates, policy, { ...decideOptions, holdings });
+    }
+    if (plan.kind !== "none" || plan.primary) line.primary = plan.primary;
+    if (plan.kind === "none" && plan.differs) line.differs = plan.differs;
     if (plan.ignored.length > 0) line.ignored = plan.ignored.map((entry) => entry.reason.slice("ineligible.".length));
     if (plan.kind === "link") line.secondaries = plan.links.map((step) => step.secondaryUserId);
     const asked = plan.kind === "confirm" && !policy.reportOnly ? options.ask?.(plan, candidates) : undefined;

@@ -20,6 +20,8 @@ export interface DecisionLine {
   confirmed?: boolean;
   /** Confirmation: whether the other provider can be made to ask for credentials again (confirm.ts, upstreamFreshness). */
   upstream?: string;
+  /** refuse.authorization_differs: the kinds of authorization that differ (never ids or names). */
+  differs?: string[];
   denied?: boolean;
   error?: string;
   requests?: number;

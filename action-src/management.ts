@@ -4,7 +4,7 @@
 // inside a login, and nothing is sent until its reset.
 import { createCipheriv, createDecipheriv, randomBytes } from "crypto";
 import type { ActionCache } from "./auth0-types";
-import type { Account, LinkStep, MetadataPatch } from "./decide";
+import type { Account, Grants, Holdings, LinkStep, MetadataPatch } from "./decide";
 import { RateLimitGate } from "./rate-limit";
 
 export interface ManagementSettings {
@@ -50,6 +50,15 @@ export class ManagementApiError extends Error {
   get outcomeUnknown(): boolean {
     return this.code === "timeout" || this.code === "no_answer" || this.code === "unavailable" || this.code === "bad_response";
   }
+}
+
+/** One page of a holdings list; a user with this many roles or memberships is not linked automatically. */
+export const HOLDINGS_PAGE = 100;
+
+/** "<resource_server_identifier> <permission_name>" as the permissions endpoints want it (identifiers have no spaces). */
+export function permissionBody(permission: string): { resource_server_identifier: string; permission_name: string } {
+  const space = permission.indexOf(" ");
+  return { resource_server_identifier: permission.slice(0, space), permission_name: permission.slice(space + 1) };
 }
 
 /** One page of user search: more accounts than fit are refused anyway (MAX_OTHER_ACCOUNTS). */
@@ -276,5 +285,86 @@ export class ManagementApi {
       body: { provider: step.provider, user_id: step.userId },
       reserveMs: REREAD_RESERVE_MS,
     });
+  }
+
+  // ---- Holdings (issue 18): read on the linking path only, in one parallel round ----
+
+  /** A list endpoint's one page; a full page means more exist than we read: an error, never "that is all". */
+  private async list(path: string): Promise<Record<string, unknown>[]> {
+    const body = await this.api("GET", path, { query: { per_page: String(HOLDINGS_PAGE) } });
+    if (!Array.isArray(body) || !body.every((item) => item !== null && typeof item === "object")) throw new ManagementApiError("bad_response", 200);
+    if (body.length >= HOLDINGS_PAGE) throw new ManagementApiError("bad_response", 200);
+    return body as Record<string, unknown>[];
+  }
+
+  /**
+   * What a user holds off its profile. Endpoints and scopes (Auth0 Management API v2 docs):
+   * GET users/{id}/roles (read:users, read:roles), GET users/{id}/permissions (read:users),
+   * GET users/{id}/organizations (read:organizations), GET organizations/{org}/members/{user}/roles
+   * (read:organization_member_roles), GET users/{id}/authentication-methods (read:authentication_methods).
+   * All four start together; member roles follow their organization list only for members of one.
+   */
+  async holdings(userId: string): Promise<Holdings> {
+    const [authorization, factors] = await Promise.all([this.authorization(userId), this.factors(userId)]);
+    return { ...authorization, factors };
+  }
+
+  /** Roles, direct permissions, Organization memberships and their roles (three reads; member roles after the list). */
+  async authorization(userId: string): Promise<Omit<Holdings, "factors">> {
+    const id = encodeURIComponent(userId);
+    const [roles, permissions, organizations] = await Promise.all([
+      this.list(`users/${id}/roles`),
+      this.list(`users/${id}/permissions`),
+      this.list(`users/${id}/organizations`).then((orgs) =>
+        Promise.all(
+          orgs.map(async (org) => {
+            const orgId = String(org.id);
+            const orgRoles = await this.list(`organizations/${encodeURIComponent(orgId)}/members/${id}/roles`);
+            return { id: orgId, roles: orgRoles.map((role) => String(role.id)) };
+          }),
+        ),
+      ),
+    ]);
+    // Permissions granted through a role come with the role; only direct ones are the user's own.
+    const direct = permissions.filter((p) => !Array.isArray(p.sources) || p.sources.some((source) => (source as { source_type?: unknown })?.source_type === "DIRECT"));
+    return {
+      roles: roles.map((role) => String(role.id)),
+      permissions: direct.map((p) => `${String(p.resource_server_identifier)} ${String(p.permission_name)}`),
+      organizations,
+    };
+  }
+
+  /** Enrolled (confirmed) authentication method types: only those protect a login. */
+  async factors(userId: string): Promise<string[]> {
+    const methods = await this.list(`users/${encodeURIComponent(userId)}/authentication-methods`);
+    return [...new Set(methods.filter((m) => m.confirmed !== false).map((m) => String(m.type)))];
+  }
+
+  /** Holdings of several users at once (one round). */
+  async holdingsOf(userIds: string[]): Promise<Record<string, Holdings>> {
+    const read = await Promise.all(userIds.map(async (userId) => [userId, await this.holdings(userId)] as const));
+    return Object.fromEntries(read);
+  }
+
+  /**
+   * Gives a user roles, permissions and Organization memberships with their roles (authorization
+   * "carry"). Scopes: update:users (roles, permissions: POST users/{id}/roles, users/{id}/permissions),
+   * create:organization_members, create:organization_member_roles. Memberships before their roles.
+   */
+  async grant(userId: string, grants: Grants): Promise<void> {
+    const id = encodeURIComponent(userId);
+    const writes: Promise<unknown>[] = [];
+    if (grants.roles.length > 0) writes.push(this.api("POST", `users/${id}/roles`, { body: { roles: grants.roles } }));
+    if (grants.permissions.length > 0) writes.push(this.api("POST", `users/${id}/permissions`, { body: { permissions: grants.permissions.map(permissionBody) } }));
+    for (const org of grants.organizations) {
+      const orgPath = `organizations/${encodeURIComponent(org.id)}/members`;
+      writes.push(
+        (async () => {
+          if (org.joined) await this.api("POST", orgPath, { body: { members: [userId] } });
+          if (org.roles.length > 0) await this.api("POST", `${orgPath}/${id}/roles`, { body: { roles: org.roles } });
+        })(),
+      );
+    }
+    await Promise.all(writes);
   }
 }

@@ -25,6 +25,15 @@ export interface LinkingPolicy {
   carriedAppMetadataKeys: string[];
   /** After "Not now", a failed confirmation or a refused link, wait this long before asking again. */
   confirmSnoozeHours: number;
+  /** Days an undo entry is kept on the primary; older entries are dropped at the next write. */
+  undoRetentionDays: number;
+  /** A link that would make the primary's profile larger than this (bytes of JSON) is refused (Auth0's limit is 10 KB). */
+  maxProfileBytes: number;
+  /**
+   * A secondary holding roles, permissions or Organization memberships the primary lacks:
+   * `refuse` leaves the pair unlinked; `carry` gives the primary exactly what the secondary held first.
+   */
+  authorization: "refuse" | "carry";
 }
 
 export const DEFAULT_POLICY: Readonly<LinkingPolicy> = {
@@ -35,6 +44,9 @@ export const DEFAULT_POLICY: Readonly<LinkingPolicy> = {
   protectedAppMetadataKeys: [],
   carriedAppMetadataKeys: [],
   confirmSnoozeHours: 24,
+  undoRetentionDays: 30,
+  maxProfileBytes: 9_000,
+  authorization: "refuse",
 };
 
 const POLICY_KEYS = Object.keys(DEFAULT_POLICY) as Array<keyof LinkingPolicy>;
@@ -72,6 +84,17 @@ export function validatePolicy(input: unknown, at = "policy"): PolicyProblem[] {
   const snooze = record.confirmSnoozeHours;
   if (snooze !== undefined && (typeof snooze !== "number" || !Number.isInteger(snooze) || snooze < 1 || snooze > 24 * 365)) {
     add(`${at}.confirmSnoozeHours`, "must be a whole number of hours between 1 and 8760");
+  }
+  const retention = record.undoRetentionDays;
+  if (retention !== undefined && (typeof retention !== "number" || !Number.isInteger(retention) || retention < 1 || retention > 3650)) {
+    add(`${at}.undoRetentionDays`, "must be a whole number of days between 1 and 3650");
+  }
+  const maxBytes = record.maxProfileBytes;
+  if (maxBytes !== undefined && (typeof maxBytes !== "number" || !Number.isInteger(maxBytes) || maxBytes < 2_000 || maxBytes > 10_240)) {
+    add(`${at}.maxProfileBytes`, "must be a whole number of bytes between 2000 and 10240 (Auth0's profile limit is 10 KB)");
+  }
+  if (record.authorization !== undefined && record.authorization !== "refuse" && record.authorization !== "carry") {
+    add(`${at}.authorization`, `must be "refuse" or "carry", not ${JSON.stringify(record.authorization)}`);
   }
   const connections = record.connections;
   if (connections !== undefined) {
@@ -139,6 +162,9 @@ export function resolvePolicy(input: unknown): LinkingPolicy {
     protectedAppMetadataKeys: [...(partial.protectedAppMetadataKeys ?? [])],
     carriedAppMetadataKeys: [...(partial.carriedAppMetadataKeys ?? [])],
     confirmSnoozeHours: partial.confirmSnoozeHours ?? DEFAULT_POLICY.confirmSnoozeHours,
+    undoRetentionDays: partial.undoRetentionDays ?? DEFAULT_POLICY.undoRetentionDays,
+    maxProfileBytes: partial.maxProfileBytes ?? DEFAULT_POLICY.maxProfileBytes,
+    authorization: partial.authorization ?? DEFAULT_POLICY.authorization,
   };
 }
 
@@ -158,6 +184,9 @@ export function serializePolicy(policy: LinkingPolicy): string {
     protectedAppMetadataKeys: policy.protectedAppMetadataKeys,
     carriedAppMetadataKeys: policy.carriedAppMetadataKeys,
     confirmSnoozeHours: policy.confirmSnoozeHours,
+    undoRetentionDays: policy.undoRetentionDays,
+    maxProfileBytes: policy.maxProfileBytes,
+    authorization: policy.authorization,
   });
 }
 
@@ -188,6 +217,11 @@ export function parsePolicy(value: unknown): LinkingPolicy {
   }
   const snooze = record.confirmSnoozeHours;
   if (typeof snooze !== "number" || !(snooze > 0)) fail("confirmSnoozeHours");
+  const retention = record.undoRetentionDays;
+  if (typeof retention !== "number" || !(retention > 0)) fail("undoRetentionDays");
+  const maxBytes = record.maxProfileBytes;
+  if (typeof maxBytes !== "number" || !(maxBytes > 0)) fail("maxProfileBytes");
+  if (record.authorization !== "refuse" && record.authorization !== "carry") fail("authorization");
   return {
     reportOnly: record.reportOnly as boolean,
     failClosed: record.failClosed as boolean,
@@ -196,6 +230,9 @@ export function parsePolicy(value: unknown): LinkingPolicy {
     protectedAppMetadataKeys: strings("protectedAppMetadataKeys"),
     carriedAppMetadataKeys: strings("carriedAppMetadataKeys"),
     confirmSnoozeHours: snooze as number,
+    undoRetentionDays: retention as number,
+    maxProfileBytes: maxBytes as number,
+    authorization: record.authorization as LinkingPolicy["authorization"],
   };
 }
 

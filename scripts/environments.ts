@@ -14,10 +14,10 @@ export function githubMatrix(options: { pullRequest?: boolean } = {}, configured
 export const ENVIRONMENTS: CommandSpec = {
   name: "environments",
   usage: ["[--github-matrix [--pull-request]]"],
-  about: "Lists the environments of stacks/environments.ts in promotion order (the last is production), with their stack, tenant, backend and binding.",
+  about: "Lists the environments of stacks/environments.ts in promotion order, with their stack, tenant, backend and binding; those marked production: true are said so.",
   options: [
     { name: "github-matrix", about: "Print the JSON job matrix the workflows use ([{ name, stack, backend }])." },
-    { name: "pull-request", about: "With --github-matrix: leave out production (it is planned after merge, never with unreviewed code)." },
+    { name: "pull-request", about: "With --github-matrix: leave out every production environment (planned after merge, never with unreviewed code)." },
   ],
   examples: ["npm run environments", "npm run --silent environments -- --github-matrix --pull-request"],
 };

@@ -8,13 +8,15 @@ import { readCommandLine, type CommandSpec } from "./lib/command-line";
 import { exitOnEndingSignals } from "./lib/private-files";
 import { explain, IGNORED_REASONS } from "./lib/reason-codes";
 import { simulateBackfill } from "./lib/simulate-backfill";
+import { losslessScenarios } from "./lib/simulate-lossless";
 
-interface Scenario {
+export interface Scenario {
   about: string;
   policy?: Partial<LinkingPolicy>;
   confirmation?: boolean;
   users: NewUser[];
-  logins: Array<string | { user: string; options: LoginOptions; says?: string }>;
+  /** Logins, and operator steps between them (`run`, e.g. npm run unlink). */
+  logins: Array<string | { user: string; options: LoginOptions; says?: string } | { run: (tenant: ManagementApiEmulator) => Promise<string[]>; says: string }>;
   setup?: (tenant: ManagementApiEmulator) => void;
 }
 
@@ -67,6 +69,7 @@ const scenarios: Record<string, Scenario> = {
   outage: { about: "Management API down: fail open", policy: TRUSTED, users: [gh, db], logins: ["auth0|db01"], setup: (t) => (t.outage = "down") },
   "outage-fail-closed": { about: "Management API down with failClosed", policy: { ...TRUSTED, failClosed: true }, users: [gh, db], logins: ["auth0|db01"], setup: (t) => (t.outage = "down") },
   "rate-limited": { about: "One 429 with a 1 s reset, honoured", policy: TRUSTED, users: [gh, db], logins: ["auth0|db01"], setup: (t) => t.rateLimitNext(1, { resetInSeconds: 1 }) },
+  ...losslessScenarios,
 };
 
 /** Not a login scenario: the backfill walk-through (scripts/lib/simulate-backfill.ts). */
@@ -112,6 +115,12 @@ async function main(): Promise<void> {
     scenario.setup?.(tenant);
     console.log(`scenario: ${name}: ${scenario.about}\n`);
     for (const login of scenario.logins) {
+      if (typeof login !== "string" && "run" in login) {
+        console.log(`operator: ${login.says}`);
+        for (const line of await login.run(tenant)) console.log(`  ${line}`);
+        console.log("");
+        continue;
+      }
       const { user, options, says } = typeof login === "string" ? { user: login, options: {}, says: undefined } : login;
       const outcome = await runtime.login(user, options);
       console.log(`login as ${user}${says ? ` (the person ${says})` : ""}`);
@@ -133,6 +142,8 @@ async function main(): Promise<void> {
     for (const user of tenant.users.values()) {
       const ids = user.identities.map((i) => `${i.provider}|${i.user_id}`).join(", ");
       console.log(`  ${user.user_id}  identities: [${ids}]  user_metadata: ${JSON.stringify(user.user_metadata)}  app_metadata: ${JSON.stringify(user.app_metadata)}`);
+      const holds = tenant.lossless.holdingsOf(user.user_id);
+      if (holds.roles.length + holds.permissions.length + holds.organizations.length + holds.factors.length > 0) console.log(`    holds: ${JSON.stringify(holds)}`);
     }
   } finally {
     await runtime.close();
@@ -140,7 +151,7 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err) => {
+if (require.main === module) main().catch((err) => {
   console.error(`error: ${err instanceof Error ? err.message : String(err)}`);
   process.exit(1);
 });

@@ -1,10 +1,10 @@
 // The Action's own machine-to-machine application: client credentials only, and a grant
-// to the Management API with exactly the two scopes linking needs.
+// to the Management API with exactly the scopes linking needs (more only for authorization "carry").
 import { Construct } from "constructs";
 import { Client, ClientCredentials, ClientGrant, DataAuth0Tenant } from "./engine";
+import { managementScopes } from "./management-scopes";
 
-/** read:users for GET /users-by-email and GET /users/{id}; update:users to PATCH metadata and link. */
-export const MANAGEMENT_SCOPES = ["read:users", "update:users"] as const;
+export { CARRY_SCOPES, MANAGEMENT_SCOPES, managementScopes } from "./management-scopes";
 
 /**
  * The credentials' address. It was `linking_client_credentials` while the secret was read back
@@ -21,6 +21,8 @@ export interface LinkingApplicationProps {
   secret: string;
   /** Raised to write a new secret (rotation). */
   secretVersion: number;
+  /** The policy's authorization mode: "carry" adds the write scopes it needs. */
+  authorization?: "refuse" | "carry";
 }
 
 export class LinkingApplication extends Construct {
@@ -55,7 +57,7 @@ export class LinkingApplication extends Construct {
     this.grant = new ClientGrant(this, "grant", {
       clientId: this.client.clientId,
       audience: props.tenant.managementApiIdentifier,
-      scopes: [...MANAGEMENT_SCOPES],
+      scopes: managementScopes(props.authorization ?? "refuse"),
     });
     this.grant.overrideLogicalId("linking_client_grant");
   }

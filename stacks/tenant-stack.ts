@@ -31,7 +31,7 @@ export class TenantStack extends TerraformStack {
 
     const secret = addClientSecret(this);
     const secretVersion = environment.secretVersion;
-    this.application = new LinkingApplication(this, "application", { environment: environment.name, tenant, secret, secretVersion });
+    this.application = new LinkingApplication(this, "application", { environment: environment.name, tenant, secret, secretVersion, authorization: environment.policy.authorization });
     const common = { policy: environment.policy, application: this.application, tenant, secret, secretVersion };
     let confirm: { client: ConfirmationApplication["client"]; form: ConfirmationForm["form"]; customDomain?: string } | undefined;
     if (environment.confirmation) {

@@ -6,7 +6,10 @@ import { hasMfa, holdsIdentity, isEstablished, mainIdentity, rootConnection, typ
 import { normalizeEmail } from "./emails";
 import { couldLinkWith, ineligibility, MAX_OTHER_ACCOUNTS, type IgnoredAccount } from "./eligibility";
 import type { Marker } from "./markers";
-import { mergeMetadata } from "./merge";
+import { addGrants, factorsLost, hasFactors, heldGrants, holdsAnything, isEmptyGrants, kindsOf, missingFrom, NO_GRANTS, NOTHING_HELD, type Grants, type Holdings } from "./holdings";
+import { mergeMetadata, type MergeInputs } from "./merge";
+import { profileBytesAfterLink } from "./profile-size";
+import { isUnlinkedPair } from "./unlinked";
 import type { LinkStep, Plan } from "./plan";
 import { choosePrimary, orderForPrimary } from "./primary";
 
@@ -22,6 +25,13 @@ export interface DecideOptions {
    * an unseen account could change the plan, so nothing is linked or decided (snoozed instead).
    */
   incomplete?: boolean;
+  /** Epoch ms: stamps undo entries and drops those past policy.undoRetentionDays. */
+  now?: number;
+  /**
+   * What each account holds off-profile (roles, permissions, memberships, factors), by user_id.
+   * Absent: not read yet; a link plan then says `authorizationChecked: false` and must not be acted on.
+   */
+  holdings?: Record<string, Holdings>;
 }
 
 /**
@@ -43,7 +53,11 @@ export function decideLinks(current: Account, candidates: Account[], policy: Lin
       // The current identity is already a secondary of this user (a concurrent login linked it).
       return { kind: "switch", reason: "link.already_linked", primary: candidate.user_id, primaryHasMfa: hasMfa(candidate), ignored };
     }
-    const reason = ineligibility(candidate, email, policy);
+    // A pair an operator unlinked stays unlinked (unlinked.ts), whatever else is true of it.
+    // Checked against the current account and every candidate accepted so far: two accounts an
+    // operator separated are never joined through a third.
+    const unlinked = [current, ...eligible].some((other) => isUnlinkedPair(other, candidate));
+    const reason = ineligibility(candidate, email, policy) ?? (unlinked ? "ineligible.unlinked" : undefined);
     if (reason) ignored.push({ user_id: candidate.user_id, reason });
     else eligible.push(candidate);
   }
@@ -54,7 +68,10 @@ export function decideLinks(current: Account, candidates: Account[], policy: Lin
   if (options.confirmed !== undefined && !eligible.some((account) => account.user_id === options.confirmed)) {
     return { kind: "none", reason: "refuse.confirmed_ineligible", ignored };
   }
-  if (eligible.length === 0) return { kind: "none", reason: "none.no_candidates", ignored };
+  if (eligible.length === 0) {
+    const unlinked = ignored.some((entry) => entry.reason === "ineligible.unlinked");
+    return { kind: "none", reason: unlinked ? "skip.unlinked" : "none.no_candidates", ignored };
+  }
   // Nobody has this many accounts with one address; linking them would be one login's worth of
   // Management API budget spent on what is more likely an attack or a shared mailbox.
   if (eligible.filter((account) => couldLinkWith(account, policy, options.confirmed)).length > MAX_OTHER_ACCOUNTS) {
@@ -105,17 +122,89 @@ export function decideLinks(current: Account, candidates: Account[], policy: Lin
   // The marker rides on the primary only when this login's one link completes the cluster: with
   // other secondaries still to link, a failure among them must be retried at the next login.
   const final = switchToPrimary && awaiting.length === 0 && links.length === 1;
-  const merged = mergeMetadata(primary, secondaries, policy, final ? options.switchMarker : undefined);
+  const refuse = (reason: Extract<Plan, { kind: "none" }>["reason"], extra: { differs?: ReturnType<typeof kindsOf> } = {}): Plan => ({
+    kind: "none",
+    reason,
+    primary: primary.user_id,
+    ignored,
+    ...extra,
+  });
+
+  const authorization = checkHoldings(primary, secondaries, policy, options.holdings);
+  if (authorization.refuse) return refuse(authorization.refuse, authorization.differs ? { differs: authorization.differs } : {});
+
+  const inputs: MergeInputs = { now: options.now ?? 0, held: authorization.held, added: authorization.added };
+  const marker = final ? options.switchMarker : undefined;
+  let merged = mergeMetadata(primary, secondaries, policy, marker, inputs);
   if (merged.conflict !== undefined) return { kind: "none", reason: "refuse.metadata_conflict", ignored };
+  // Auth0's 10 KB profile limit: first keep only the undo record's key names, then refuse.
+  if (profileBytesAfterLink(primary, secondaries, merged.patch) > policy.maxProfileBytes) {
+    merged = mergeMetadata(primary, secondaries, policy, marker, { ...inputs, shrink: true });
+    if (merged.conflict !== undefined || profileBytesAfterLink(primary, secondaries, merged.patch) > policy.maxProfileBytes) {
+      return refuse("refuse.profile_too_large");
+    }
+  }
+  const primaryHoldings = options.holdings?.[primary.user_id];
   return {
     kind: "link",
     reason: "link.planned",
     primary: primary.user_id,
     links,
     switchToPrimary,
-    primaryHasMfa: hasMfa(primary),
+    primaryHasMfa: hasMfa(primary) || hasFactors(primaryHoldings),
     patch: merged.patch,
     awaitingConfirmation: awaiting.length,
+    authorizationChecked: options.holdings !== undefined,
+    ...(authorization.carry && !isEmptyGrants(authorization.carry) ? { carry: authorization.carry } : {}),
+    accounts: [primary.user_id, ...secondaries.map((account) => account.user_id)],
     ignored,
   };
+}
+
+interface HoldingsCheck {
+  refuse?: "refuse.authorization_differs" | "refuse.mfa_downgrade";
+  differs?: ReturnType<typeof kindsOf>;
+  /** Per secondary: what it held (restored onto it at unlink). */
+  held?: Record<string, Grants>;
+  /** Per secondary: what the primary receives on its behalf (carry). */
+  added?: Record<string, Grants>;
+  carry?: Grants;
+}
+
+/**
+ * The authorization and MFA rules. Without holdings nothing is checked (the caller must read them
+ * and decide again before acting). An account missing from the holdings counts as unknown: refused.
+ */
+function checkHoldings(primary: Account, secondaries: Account[], policy: LinkingPolicy, holdings: Record<string, Holdings> | undefined): HoldingsCheck {
+  if (!holdings) return {};
+  if (secondaries.some((s) => !holdings[s.user_id])) return { refuse: "refuse.authorization_differs", differs: [] };
+  // The primary's holdings matter only when a secondary holds something: the I/O layer reads them
+  // only then (half the requests on the usual link). Needed and missing: refused as unknown.
+  const needed = secondaries.some((s) => holdsAnything(holdings[s.user_id]));
+  const mine = holdings[primary.user_id] ?? (needed ? undefined : NOTHING_HELD);
+  if (!mine) return { refuse: "refuse.authorization_differs", differs: [] };
+  // MFA never weaker. Rests on: enrolled authentication methods belong to the user object, and a
+  // link deletes the secondary user (Auth0 docs, "User Account Linking"; UNCONFIRMED on a real
+  // tenant that no factor follows the identity). After the link every login of either identity
+  // ends as the primary and is challenged with the primary's factors only (act.ts switches and
+  // calls api.multifactor.enable when the primary has any; UNCONFIRMED: that enable applies to
+  // the user set by setPrimaryUser). So a factor kind only the secondary has would be lost: refuse
+  // until the person enrolls it on the primary too. Carry cannot help: factors hold secrets.
+  if (secondaries.some((s) => factorsLost(mine, holdings[s.user_id]).length > 0)) return { refuse: "refuse.mfa_downgrade" };
+  const held: Record<string, Grants> = {};
+  const added: Record<string, Grants> = {};
+  let union: Grants = NO_GRANTS;
+  for (const secondary of secondaries) {
+    const theirs = holdings[secondary.user_id];
+    held[secondary.user_id] = heldGrants(theirs);
+    const lacking = missingFrom(mine, theirs);
+    if (!isEmptyGrants(lacking)) added[secondary.user_id] = lacking;
+    union = addGrants(union, lacking);
+  }
+  if (isEmptyGrants(union)) return { held };
+  // refuse: roles, permissions and memberships hang on the secondary's user_id and are deleted
+  // with it (Auth0 docs, "User Account Linking"); the person would lose them silently.
+  if (policy.authorization === "refuse") return { refuse: "refuse.authorization_differs", differs: kindsOf(union) };
+  // carry: the primary is given exactly what it lacked, before the link; recorded for undo.
+  return { held, added, carry: union };
 }

@@ -8,7 +8,8 @@ export type Ineligibility =
   | "ineligible.excluded_connection"
   | "ineligible.email_mismatch"
   | "ineligible.blocked"
-  | "ineligible.protected";
+  | "ineligible.protected"
+  | "ineligible.unlinked";
 
 export interface IgnoredAccount {
   user_id: string;

@@ -8,5 +8,8 @@ export * from "./plan";
 export * from "./eligibility";
 export * from "./primary";
 export * from "./undo";
+export * from "./holdings";
+export * from "./profile-size";
+export * from "./unlinked";
 export * from "./merge";
 export * from "./decide-links";

@@ -1,5 +1,6 @@
 // The plan `decideLinks` returns: what to link, whom to switch to, or why nothing is done.
 import type { IgnoredAccount } from "./eligibility";
+import type { Grants, HoldingKind } from "./holdings";
 
 /** One link call: the secondary, named the way `POST /users/{primary}/identities` wants it. */
 export interface LinkStep {
@@ -17,8 +18,23 @@ export interface MetadataPatch {
 export type Plan =
   | {
       kind: "none";
-      reason: "none.no_candidates" | "refuse.conflicting_primaries" | "refuse.metadata_conflict" | "refuse.too_many_accounts" | "refuse.confirmed_ineligible" | "refuse.search_incomplete";
+      reason:
+        | "none.no_candidates"
+        /** Every other account is one an operator unlinked from this one: final, like no candidates. */
+        | "skip.unlinked"
+        | "refuse.conflicting_primaries"
+        | "refuse.metadata_conflict"
+        | "refuse.too_many_accounts"
+        | "refuse.profile_too_large"
+        | "refuse.authorization_differs"
+        | "refuse.mfa_downgrade"
+        | "refuse.confirmed_ineligible"
+        | "refuse.search_incomplete";
       ignored: IgnoredAccount[];
+      /** refuse.authorization_differs: the kinds the secondaries hold and the primary lacks (never ids). */
+      differs?: HoldingKind[];
+      /** The primary that was chosen, when a refusal concerns a particular link. */
+      primary?: string;
     }
   /** A concurrent login already linked the current identity: only the switch is left. */
   | { kind: "switch"; reason: "link.already_linked"; primary: string; primaryHasMfa: boolean; ignored: IgnoredAccount[] }
@@ -48,5 +64,17 @@ export type Plan =
       patch?: MetadataPatch;
       /** Eligible accounts at `confirm` trust left for a confirmation at a later login. */
       awaitingConfirmation: number;
+      /**
+       * False when no holdings were given (backfill dry run, the Action's first pass): roles,
+       * memberships and factors were not looked at, and the plan must not be carried out.
+       */
+      authorizationChecked: boolean;
+      /** authorization "carry": given to the primary before the links (what the secondaries held and it lacked). */
+      carry?: Grants;
+      /**
+       * Every account this plan touches, primary first: whose holdings are read before acting (the
+       * secondaries' always, the primary's when a secondary holds anything: see holdsAnything).
+       */
+      accounts: string[];
       ignored: IgnoredAccount[];
     };

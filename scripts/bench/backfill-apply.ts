@@ -1,6 +1,7 @@
 // Bench: the backfill apply's throughput against an emulated Management API rate limit (a token
 // bucket answering x-ratelimit-* like Auth0's) with a fixed latency added to every request.
 // The apply runs as its own process (test/support/backfill-host.ts), as `npm run backfill` would.
+import { MANAGEMENT_SCOPES } from "../../stacks/management-scopes";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -32,7 +33,7 @@ export async function measureApply(limit: number, latencyMs: number, options: { 
   await tenant.start();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-apply-"));
   try {
-    tenant.addClient({ clientId: "bench", clientSecret: "bench-secret", scopes: ["read:users", "update:users"] });
+    tenant.addClient({ clientId: "bench", clientSecret: "bench-secret", scopes: [...MANAGEMENT_SCOPES] });
     for (let i = 0; i < pairs; i++) {
       tenant.createUser({ user_id: `github|b${i}`, connection: "github", email: `b${i}@example.com`, email_verified: true, user_metadata: { a: i } });
       tenant.createUser({ user_id: `auth0|b${i}`, connection: "Username-Password-Authentication", email: `b${i}@example.com`, email_verified: true, user_metadata: { b: i } });

@@ -16,6 +16,8 @@ export interface DryRunFigures {
   exportBytes: number;
   clusters: number;
   links: number;
+  /** Clusters refused by the size check (refuse.profile_too_large). */
+  oversized: number;
 }
 
 export async function measureDryRun(users: number): Promise<DryRunFigures> {

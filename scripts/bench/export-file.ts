@@ -1,5 +1,6 @@
 // A gzipped NDJSON export like Auth0's bulk user export, with every field the backfill asks for:
-// 10 % of people have two accounts, 2 % three; some unverified, some blocked, some with MFA.
+// 10 % of people have two accounts, 2 % three; some unverified, some blocked, some with MFA, and
+// one person in 1,000 with 9 kB of user_metadata on a second account (an oversized cluster).
 import * as fs from "fs";
 import * as zlib from "zlib";
 
@@ -27,7 +28,7 @@ export async function writeExport(file: string, users: number): Promise<void> {
           identities: [{ connection, provider, user_id: `${person}x${a}`, isSocial: provider !== "auth0" && provider !== "email" }],
           ...(person % 97 === 0 ? { blocked: true } : {}),
           app_metadata: { plan: person % 3 ? "free" : "pro", customer_id: `cus_${person}` },
-          user_metadata: { locale: "en-GB", newsletter: person % 2 === 0, theme: "dark" },
+          user_metadata: { locale: "en-GB", newsletter: person % 2 === 0, theme: "dark", ...(person % 1000 === 0 && a === 1 ? { notes: "n".repeat(9_000) } : {}) },
           ...(person % 13 === 0 ? { multifactor: ["guardian"] } : {}),
         }),
       );

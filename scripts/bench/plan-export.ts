@@ -26,7 +26,7 @@ async function main(): Promise<void> {
     });
     const ms = Number(process.hrtime.bigint() - start) / 1e6;
     const planBytes = fs.statSync(planFile).size;
-    console.log(JSON.stringify({ ms, maxRssMb: process.resourceUsage().maxRSS / 1024, users: summary.source.users, clusters: summary.clusters, links: summary.links, planBytes, tempBytes: summary.source.bytes }));
+    console.log(JSON.stringify({ ms, maxRssMb: process.resourceUsage().maxRSS / 1024, users: summary.source.users, clusters: summary.clusters, links: summary.links, oversized: summary.notLinked["refuse.profile_too_large"] ?? 0, planBytes, tempBytes: summary.source.bytes }));
   } finally {
     fs.rmSync(planFile, { force: true });
   }

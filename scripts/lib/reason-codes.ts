@@ -11,6 +11,7 @@ export const REASON_CODES: Record<string, string> = {
   "skip.decided": "already decided for this email (marker in app_metadata): no request",
   "skip.snoozed": "asked, declined or refused recently: looked at again after confirmSnoozeHours",
   "skip.reported": "report-only already evaluated this person once",
+  "skip.unlinked": "every other account with this email was unlinked from this one by an operator (npm run unlink): never linked again; docs/unlink.md says how to allow it",
   "skip.confirmation_client": "a sign-in to the confirmation application itself never links anything",
   "none.no_candidates": "no other eligible account has this email (each ignored account is listed with why)",
   "link.done": "linked silently: every connection involved is `trusted` (or the person confirmed)",
@@ -33,6 +34,9 @@ export const REASON_CODES: Record<string, string> = {
   "refuse.search_incomplete": "the case-insensitive search returned a full page: an account it did not show could change the plan, so nothing is linked or decided (snoozed)",
   "refuse.metadata_conflict": "a carried app_metadata key differs between the accounts: merging could lift a restriction",
   "refuse.confirmed_ineligible": "the account the person signed in to became ineligible during the sign-in (blocked, protected, unverified, gone): nothing linked, snoozed",
+  "refuse.profile_too_large": "the primary's profile would pass maxProfileBytes after the link, even with the undo record cut to key names (Auth0's profile limit is 10 KB): snoozed",
+  "refuse.authorization_differs": "an account to be linked holds roles, permissions, Organization memberships or Organization roles the primary lacks (authorization: refuse); differs names the kinds: snoozed",
+  "refuse.mfa_downgrade": "an account to be linked has an MFA factor kind the primary lacks: linking would leave the person with weaker MFA; enroll it on the primary first: snoozed",
   "refuse.link_rejected": "Auth0 refused the link (4xx): nothing switched, snoozed",
   "report.would_link": "report-only: would link",
   "report.would_switch": "report-only: would end the login as the primary",
@@ -51,6 +55,7 @@ export const IGNORED_REASONS: Record<string, string> = {
   "ineligible.excluded_connection": "its root connection is excluded",
   "ineligible.email_mismatch": "its email differs once trimmed and lower-cased",
   "ineligible.blocked": "it is blocked",
+  "ineligible.unlinked": "an operator unlinked it from this account (npm run unlink)",
   "ineligible.protected": "it holds a protected app_metadata key",
 };
 

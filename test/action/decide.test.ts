@@ -263,19 +263,22 @@ describe("mergeMetadata", () => {
       patch: {
         user_metadata: { prefs: { theme: "dark", lang: "fr" }, phone: "x" },
         app_metadata: {
-          [UNDO_KEY]: { "auth0|2": { app_metadata: { plan: "free", roles: ["editor"] }, user_metadata: { prefs: { theme: "light", lang: "fr" } } } },
+          [UNDO_KEY]: {
+            v: 3,
+            entries: [{ user: "auth0|2", at: 0, app_metadata: { plan: "free", roles: ["editor"] }, user_metadata: { prefs: { theme: "light", lang: "fr" } }, carried_user_metadata: ["phone"] }],
+          },
           [MARKER_KEY]: marker,
         },
       },
     });
-    expect(mergeMetadata(primary, [{ ...db, user_metadata: {}, app_metadata: {} }], policy())).toEqual({});
+    expect(mergeMetadata(primary, [{ ...db, user_metadata: {}, app_metadata: {} }], policy())).toEqual({ patch: { app_metadata: { [UNDO_KEY]: { v: 3, entries: [{ user: "auth0|2", at: 0 }] } } } });
     expect(fillMissing({ a: [1] }, { a: [2], b: 2 })).toEqual({ a: [1], b: 2 });
   });
 
   test("carried app_metadata keys are copied; a conflict on one refuses (a restriction is never overridden)", () => {
     const primary = { ...gh, app_metadata: {} };
     expect(mergeMetadata(primary, [{ ...db, app_metadata: { plan: "pro", roles: ["x"] } }], policy({ carriedAppMetadataKeys: ["plan"] }))).toEqual({
-      patch: { app_metadata: { plan: "pro", [UNDO_KEY]: { "auth0|2": { app_metadata: { roles: ["x"] } } } } },
+      patch: { app_metadata: { plan: "pro", [UNDO_KEY]: { v: 3, entries: [{ user: "auth0|2", at: 0, app_metadata: { roles: ["x"] }, carried_app_metadata: ["plan"] }] } } },
     });
     expect(mergeMetadata({ ...gh, app_metadata: { limits: { export: false } } }, [{ ...db, app_metadata: { limits: { export: true } } }], policy({ carriedAppMetadataKeys: ["limits"] }))).toEqual({ conflict: "limits" });
     expect(decideLinks(db, [{ ...gh, app_metadata: { tier: "a" } }], policy({ carriedAppMetadataKeys: ["tier"] }))).toEqual(
@@ -299,8 +302,8 @@ describe("mergeMetadata", () => {
 
   test("the undo record is bounded: an oversized secondary keeps only the names of what was lost", () => {
     const big = { ...db, app_metadata: { blob: "x".repeat(10_000), small: 1 } };
-    const undo = mergeMetadata({ ...gh }, [big], policy()).patch!.app_metadata![UNDO_KEY] as Record<string, unknown>;
-    expect(undo["auth0|2"]).toEqual({ truncated: true, app_metadata_keys: ["blob", "small"], user_metadata_keys: [] });
+    const undo = mergeMetadata({ ...gh }, [big], policy()).patch!.app_metadata![UNDO_KEY] as { entries: unknown[] };
+    expect(undo.entries).toEqual([{ user: "auth0|2", at: 0, keys_only: true, app_metadata_keys: ["blob", "small"] }]);
   });
 });
 

@@ -82,7 +82,19 @@ describe("linking", () => {
     expect(primary.user_metadata).toEqual({ theme: "dark", lang: "en", newsletter: true });
     expect(primary.app_metadata).toMatchObject({ plan: "pro", customer_id: "c-42" });
     expect(primary.app_metadata.roles).toBeUndefined();
-    expect(primary.app_metadata[UNDO_KEY]).toEqual({ "auth0|db01": { app_metadata: { plan: "free", roles: ["admin"] }, user_metadata: { theme: "light" } } });
+    expect(primary.app_metadata[UNDO_KEY]).toEqual({
+      v: 3,
+      entries: [
+        {
+          user: "auth0|db01",
+          at: expect.any(Number),
+          app_metadata: { plan: "free", roles: ["admin"] },
+          user_metadata: { theme: "light" },
+          carried_user_metadata: ["newsletter"],
+          carried_app_metadata: ["customer_id"],
+        },
+      ],
+    });
   });
 
   test("mixed-case email from a social provider finds the lower-cased database user", async () => {

@@ -1,3 +1,4 @@
+import { MANAGEMENT_SCOPES } from "../../stacks/management-scopes";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -27,7 +28,7 @@ const COMMAND_ENVIRONMENTS: EnvironmentConfig[] = [
   { name: "staging", tenant: "staging tenant", policy: { reportOnly: true } },
 ];
 /** The operator's credentials: the deploy application plus read:users/update:users. */
-const BACKFILL_CLIENT = { clientId: "backfill", clientSecret: "backfill-secret", scopes: ["read:users", "update:users"] };
+const BACKFILL_CLIENT = { clientId: "backfill", clientSecret: "backfill-secret", scopes: [...MANAGEMENT_SCOPES] };
 /** The AUTH0_* variables of BACKFILL_CLIENT for a tenant. */
 const credentialsFor = (tenant: ManagementApiEmulator) => ({ AUTH0_DOMAIN: tenant.domain, AUTH0_CLIENT_ID: BACKFILL_CLIENT.clientId, AUTH0_CLIENT_SECRET: BACKFILL_CLIENT.clientSecret });
 const HOST = path.join(__dirname, "..", "support", "backfill-host.ts");
@@ -352,8 +353,15 @@ describe("apply: several clusters at once, one request at a time within a cluste
         return { data: result(), rawResponse: { headers: new Headers({ "x-ratelimit-limit": "1000", "x-ratelimit-remaining": "900", "x-ratelimit-reset": String(Math.ceil(Date.now() / 1000) + 1) }) } };
       },
     });
+    // The holdings reads before each link (nobody here holds roles, memberships or factors).
+    const empty = () => Promise.resolve({ data: [], response: [], rawResponse: { headers: new Headers() } });
     const client = {
+      organizations: { members: { roles: { list: empty } } },
       users: {
+        roles: { list: empty },
+        permissions: { list: empty },
+        organizations: { list: empty },
+        authenticationMethods: { list: empty },
         listUsersByEmail: ({ email }: { email: string }) => answer(email, () => [...users.values()].filter((u) => u.email === email)),
         update: (id: string, patch: { user_metadata?: Record<string, unknown> }) => answer(emailOf(id), () => Object.assign(users.get(id)!, { user_metadata: { ...users.get(id)!.user_metadata, ...patch.user_metadata } })),
         get: (id: string) => answer(emailOf(id), () => users.get(id)),
@@ -751,5 +759,5 @@ describe("npm run backfill (the command)", () => {
     expect(links.map((r) => r.status)).toEqual(Array(links.length).fill(201));
     expect(links.length).toBe(total);
     expect(fs.existsSync(`${planFile}.lock`)).toBe(false);
-  });
+  }, 180_000); // three applies, each reading every account's holdings before its link
 });

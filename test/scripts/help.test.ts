@@ -11,6 +11,7 @@ import { DEPLOY } from "../../scripts/deploy";
 import { ENVIRONMENTS } from "../../scripts/environments";
 import { PLAN } from "../../scripts/plan";
 import { SMOKE } from "../../scripts/smoke";
+import { UNLINK } from "../../scripts/unlink";
 import { VERIFY } from "../../scripts/verify";
 import { cleanEnv, REGISTER_TS, runWithEnvironments, type ScriptResult } from "../support/run-script";
 
@@ -37,7 +38,7 @@ const brokenDir = fs.mkdtempSync(path.join(os.tmpdir(), "linking-help-"));
 const broken = path.join(brokenDir, "environments.ts");
 fs.writeFileSync(broken, "export const environments = [\n  { name: 'dev' tenant: 'd' }\n];\n");
 
-const TENANT_COMMANDS: Array<[string, CommandSpec]> = [["plan", PLAN], ["deploy", DEPLOY], ["verify", VERIFY], ["backfill", BACKFILL], ["smoke", SMOKE], ["environments", ENVIRONMENTS]];
+const TENANT_COMMANDS: Array<[string, CommandSpec]> = [["plan", PLAN], ["deploy", DEPLOY], ["verify", VERIFY], ["backfill", BACKFILL], ["smoke", SMOKE], ["environments", ENVIRONMENTS], ["unlink", UNLINK]];
 
 describe("--help", () => {
   test.each(TENANT_COMMANDS)("%s --help: usage, every option, an example; exit 0 without reading the configuration", async (name, spec) => {

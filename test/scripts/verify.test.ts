@@ -9,6 +9,10 @@ import { ManagementApiEmulator } from "../support/management-api";
 import { cleanEnv, runScript } from "../support/run-script";
 import { synthConfig, writeSynthOutdir, type TerraformJson } from "../support/synth";
 import { DEV } from "../stacks/fixtures";
+import { CARRY_SCOPES, MANAGEMENT_SCOPES } from "../../stacks/management-scopes";
+
+/** The Action's grant: the lookups, the link and the holdings reads (sorted, as verify compares them). */
+const READ_SCOPES = [...MANAGEMENT_SCOPES].sort();
 
 const { tf } = synthConfig(DEV);
 const policyOf = (config: EnvironmentConfig) => JSON.parse(serializePolicy(resolveEnvironments([config])[0].policy));
@@ -27,7 +31,7 @@ describe("verify compares the tenant with the synthesized stack (pure)", () => {
     action: { id: "act-1", allChangesDeployed: true, deployed: deployed(deployedCode) },
     bindings: [{ actionId: "act-1", name: "Account linking" }, { actionId: "act-c", name: "Account linking confirmation" }],
     clients: [{ clientId: "cl-1", name: "Account linking Action (dev)" }],
-    grants: [{ id: "g1", audience: "https://acme-dev.eu.auth0.com/api/v2/", scopes: ["update:users", "read:users"] }],
+    grants: [{ id: "g1", audience: "https://acme-dev.eu.auth0.com/api/v2/", scopes: [...MANAGEMENT_SCOPES] }],
     confirmation: {
       action: { id: "act-c", allChangesDeployed: true, deployed: deployed(confirmationCode) },
       clients: [{ clientId: "cc-1", name: "Account linking confirmation (dev)" }],
@@ -37,12 +41,18 @@ describe("verify compares the tenant with the synthesized stack (pure)", () => {
   const drifts = (live: LiveTenant) => compareTenant(expected, live).filter((c) => !c.ok);
 
   test("what the stack synthesizes", () => {
-    expect(expected.grant).toEqual({ audience: "https://acme-dev.eu.auth0.com/api/v2/", scopes: ["read:users", "update:users"] });
+    expect(expected.grant).toEqual({ audience: "https://acme-dev.eu.auth0.com/api/v2/", scopes: READ_SCOPES });
     expect(expected.action.secretNames).toEqual(["CLIENT_SECRET"]);
     expect(expected.action.bundle).toBe(actionBundle().code);
     expect(expected.action.settings).toEqual({ domain: "acme-dev.eu.auth0.com", audience: "https://acme-dev.eu.auth0.com/api/v2/", policy: policyOf(DEV) });
     expect(expected.binding).toEqual({ mode: "owned", order: [{ id: "linking", displayName: "Account linking" }, { id: "confirmation", displayName: "Account linking confirmation" }] });
     expect(expected.confirmation).toMatchObject({ clientName: "Account linking confirmation (dev)", action: { name: "Account linking confirmation", secretNames: ["CLIENT_SECRET"] } });
+  });
+
+  test("an environment with authorization carry expects the carry write scopes too", () => {
+    const carry = { ...DEV, policy: { ...DEV.policy, authorization: "carry" as const } };
+    const carried = expectedFromSynth(synthConfig(carry).tf as never, tenant, policyOf(carry));
+    expect(carried.grant.scopes).toEqual([...MANAGEMENT_SCOPES, ...CARRY_SCOPES].sort());
   });
 
   test("a matching tenant passes every check", () => {
@@ -63,7 +73,8 @@ describe("verify compares the tenant with the synthesized stack (pure)", () => {
     ["the confirmation Action's code edited", (t) => (t.confirmation!.action!.deployed!.code += "\n// hotfix"), "deployed code is the synthesized bundle behind this tenant's settings (Account linking confirmation)", [expect.stringMatching(/^- synthesized bundle: sha256/), expect.stringMatching(/^\+ deployed bundle: {4}sha256/)]],
     ["the confirmation application given an API grant", (t) => t.confirmation!.grants.push({ id: "g9", audience: "https://acme-dev.eu.auth0.com/api/v2/", scopes: ["read:users"] }), '"Account linking confirmation (dev)" has no API grant', ["+ grant g9 to https://acme-dev.eu.auth0.com/api/v2/: read:users"]],
     ["the confirmation application re-created (its id never reached the Actions)", (t) => (t.confirmation!.clients[0].clientId = "cc-2"), "deployed code is the synthesized bundle behind this tenant's settings", ['- settings.confirmation: {"clientId":"cc-2","formId":"ap_form1"}', '+ settings.confirmation: {"clientId":"cc-1","formId":"ap_form1"}']],
-    ["a scope missing", (t) => (t.grants[0].scopes = ["read:users"]), "scopes are exactly read:users update:users", ["- scope expected, not in the tenant: update:users"]],
+    ["a scope missing", (t) => (t.grants[0].scopes = t.grants[0].scopes.filter((s) => s !== "read:roles")), `scopes are exactly ${READ_SCOPES.join(" ")}`, ["- scope expected, not in the tenant: read:roles"]],
+    ["a carry write scope where the policy refuses", (t) => t.grants[0].scopes.push("create:organization_members"), `scopes are exactly ${READ_SCOPES.join(" ")}`, ["+ scope in the tenant, not in the stack: create:organization_members"]],
     ["the application missing", (t) => { t.clients = []; t.grants = []; }, 'application "Account linking Action (dev)" exists once', ["- not found in the tenant"]],
     ["no Management API grant", (t) => (t.grants = []), "one grant on the Management API", ["- no grant for https://acme-dev.eu.auth0.com/api/v2/"]],
   ])("%s", (_name, mutate, what, detail) => {

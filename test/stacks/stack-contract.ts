@@ -101,7 +101,10 @@ export function contractProblems(env: ResolvedEnvironment, tf: TerraformJson, js
   const client = r.auth0_client?.linking_client ?? {};
   expect(client.name === `Account linking Action (${env.name})` && client.app_type === "non_interactive" && same(client.grant_types, ["client_credentials"]), "a client-credentials-only application named for the environment");
   const grant = r.auth0_client_grant?.linking_client_grant ?? {};
-  expect(grant.audience === "${data.auth0_tenant.tenant.management_api_identifier}" && same(grant.scopes, ["read:users", "update:users"]) && grant.allow_all_scopes === undefined, "grants exactly read:users update:users on the tenant's Management API");
+  // Reads for what a would-be secondary holds; the carry writes only where the environment carries.
+  const scopes = ["read:users", "update:users", "read:roles", "read:organizations", "read:organization_member_roles", "read:authentication_methods"];
+  if (env.policy.authorization === "carry") scopes.push("create:role_members", "create:organization_members", "create:organization_member_roles");
+  expect(grant.audience === "${data.auth0_tenant.tenant.management_api_identifier}" && same(grant.scopes, scopes) && grant.allow_all_scopes === undefined, `grants exactly ${scopes.join(" ")} on the tenant's Management API`);
 
   const linking = { id: "${auth0_action.linking_action.id}", display_name: "${auth0_action.linking_action.name}" };
   const confirmation = { id: "${auth0_action.linking_confirmation_action.id}", display_name: "${auth0_action.linking_confirmation_action.name}" };

@@ -14,6 +14,17 @@ import { DEV, PROD, STAGING } from "./fixtures";
 import { contractProblems, SECRET_REF } from "./stack-contract";
 import { resolveEnvironments } from "../../stacks/config";
 
+describe("authorization carry", () => {
+  test("only an environment that carries gets the write scopes, and the stack contract holds for it", () => {
+    const carry: EnvironmentConfig = { ...DEV, policy: { ...DEV.policy, authorization: "carry" } };
+    const synthesized = synthConfig(carry);
+    const scopes = (tf: typeof synthesized.tf) => (tf.resource.auth0_client_grant.linking_client_grant as { scopes: string[] }).scopes;
+    expect(contractProblems(resolveEnvironments([carry])[0], synthesized.tf, synthesized.json)).toEqual([]);
+    expect(scopes(synthesized.tf)).toEqual(expect.arrayContaining(["create:role_members", "create:organization_members", "create:organization_member_roles"]));
+    expect(scopes(synthConfig(DEV).tf).filter((s) => s.startsWith("create:"))).toEqual([]);
+  });
+});
+
 describe.each([DEV, STAGING, PROD].map((c) => [c.name, c] as const))("fixture environment %s", (_name, config) => {
   const env = resolveEnvironments([config])[0];
   const { json, tf } = synthConfig(config);

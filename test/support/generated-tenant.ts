@@ -106,7 +106,17 @@ export function seedTenant(tenant: ManagementApiEmulator, spec: TenantSpec = SMA
 
 /** A comparable picture of the tenant's users: ids, identities, metadata. */
 export function tenantState(tenant: ManagementApiEmulator): unknown {
+  // Undo entries carry the time of their link (and are kept newest first): two runs compare equal
+  // whatever their clock and whichever run linked which secondary.
+  const timeless = (app: Record<string, unknown>) =>
+    JSON.parse(
+      JSON.stringify(app, (key, value) => {
+        if (key === "at" && typeof value === "number") return "<time>";
+        if (key === "entries" && Array.isArray(value)) return [...value].sort((a, b) => (a.user < b.user ? -1 : 1));
+        return value;
+      }),
+    ) as unknown;
   return [...tenant.users.values()]
-    .map((u) => ({ user_id: u.user_id, email: u.email, identities: u.identities.map((i) => `${i.provider}|${i.user_id}`).sort(), app_metadata: u.app_metadata, user_metadata: u.user_metadata }))
+    .map((u) => ({ user_id: u.user_id, email: u.email, identities: u.identities.map((i) => `${i.provider}|${i.user_id}`).sort(), app_metadata: timeless(u.app_metadata), user_metadata: u.user_metadata }))
     .sort((a, b) => (a.user_id < b.user_id ? -1 : 1));
 }

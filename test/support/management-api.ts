@@ -9,6 +9,7 @@ import type { Socket } from "net";
 import { AuthorizationServer } from "./authorization-server";
 import { assertionProblem, JWT_BEARER, type RegisteredKey } from "./client-assertion";
 import { testCertificate } from "./tls";
+import { LosslessState } from "./lossless-api";
 
 export interface EmulatedIdentity {
   connection: string;
@@ -116,7 +117,7 @@ function clone<T>(value: T): T {
   return JSON.parse(JSON.stringify(value)) as T;
 }
 
-class HttpError extends Error {
+export class HttpError extends Error {
   constructor(
     readonly status: number,
     readonly error: string,
@@ -171,6 +172,8 @@ export class ManagementApiEmulator {
   private faults: InjectedFault[] = [];
   /** Database passwords, by identity (`auth0|id`): they stay with the identity when it is linked. */
   private readonly passwords = new Map<string, string>();
+  /** Roles, permissions, Organizations, factors, unlinking and the metadata rules (lossless-api.ts). */
+  readonly lossless = new LosslessState();
   /** Applications allowed the password-realm grant, with the connections (realms) they may use. */
   readonly passwordClients = new Map<string, { clientId: string; realms: string[] }>();
   /**
@@ -324,6 +327,7 @@ export class ManagementApiEmulator {
     this.postLogin = undefined;
     this.oauth.reset();
     this.exportDownloadFault = undefined;
+    this.lossless.reset();
     this.resetRecords();
   }
 
@@ -592,6 +596,8 @@ export class ManagementApiEmulator {
     const path = url.pathname;
     const configuration = this.configuration(req, url);
     if (configuration) return configuration;
+    const lossless = this.lossless.route(method, path, raw, this.users, (...scopes) => scopes.forEach((scope) => this.authorize(req, scope)), url.searchParams);
+    if (lossless) return lossless;
     if (method === "POST" && path === "/api/v2/jobs/users-exports") {
       this.authorize(req, "read:users");
       const request = JSON.parse(raw || "{}") as { format?: string; fields?: Array<{ name?: string }> };
@@ -650,6 +656,7 @@ export class ManagementApiEmulator {
       this.authorize(req, "delete:users");
       const user = this.existing(decodeURIComponent(userMatch[1]));
       this.users.delete(user.user_id);
+      this.lossless.forget(user.user_id);
       for (const i of user.identities) this.passwords.delete(`${i.provider}|${i.user_id}`);
       return { status: 204, body: undefined };
     }
@@ -661,6 +668,8 @@ export class ManagementApiEmulator {
       this.authorize(req, "update:users");
       const user = this.existing(decodeURIComponent(userMatch[1]));
       const patch = JSON.parse(raw || "{}") as Record<string, unknown>;
+      for (const field of ["app_metadata", "user_metadata"] as const) this.lossless.checkFieldNames(field, patch[field]);
+      const before = clone(user);
       for (const field of ["app_metadata", "user_metadata"] as const) {
         const changes = patch[field] as Record<string, unknown> | undefined;
         if (!changes) continue;
@@ -670,6 +679,12 @@ export class ManagementApiEmulator {
           // Stored as data, whatever the key ("__proto__" included), as a database would.
           else Object.defineProperty(user[field], key, { value: clone(value), enumerable: true, writable: true, configurable: true });
         }
+      }
+      try {
+        this.lossless.checkProfileSize(user);
+      } catch (refused) {
+        this.users.set(user.user_id, before); // refused: nothing written
+        throw refused;
       }
       return { status: 200, body: clone(user) };
     }
@@ -689,12 +704,13 @@ export class ManagementApiEmulator {
       const secondary = this.users.get(secondaryId);
       if (!secondary) throw new HttpError(400, "Bad Request", "The provided secondary account was not found.");
       if (secondary.identities.length > 1) throw new HttpError(400, "Bad Request", "Unable to link with the secondary account.");
+      const linked = { ...secondary.identities[0], profileData: { email: secondary.email, email_verified: secondary.email_verified } };
+      // The profile-size rule applies to the primary as the link leaves it (lossless-api.ts).
+      this.lossless.checkProfileSize({ ...primary, identities: [...primary.identities, linked] });
       // Auth0 discards the secondary's metadata and removes it as a user.
       this.users.delete(secondaryId);
-      primary.identities.push({
-        ...secondary.identities[0],
-        profileData: { email: secondary.email, email_verified: secondary.email_verified },
-      });
+      this.lossless.forget(secondaryId);
+      primary.identities.push(linked);
       return { status: 201, body: clone(primary.identities) };
     }
     throw new HttpError(404, "Not Found", `No route for ${method} ${path}`);

@@ -5,6 +5,7 @@
 // returned query, only when `state` matches), and the end of the transaction as Auth0 applies
 // it: setPrimaryUser fails the login unless the identity really is a secondary of that user; a
 // login whose user vanished (linked) without a switch fails; metadata is written at the end.
+import { managementScopes } from "../../stacks/management-scopes";
 import { fork, type ChildProcess } from "child_process";
 import { randomBytes } from "crypto";
 import * as https from "https";
@@ -196,7 +197,7 @@ export class PostLoginRuntime {
     this.transactionMetadata = options.transactionMetadata ?? true;
     const clientId = options.clientId ?? "linking-client";
     const clientSecret = options.clientSecret ?? `secret-${Math.random().toString(36).slice(2)}-${Date.now()}`;
-    if (!tenant.clients.has(clientId)) tenant.addClient({ clientId, clientSecret, scopes: ["read:users", "update:users"] });
+    if (!tenant.clients.has(clientId)) tenant.addClient({ clientId, clientSecret, scopes: managementScopes(resolvePolicy(options.policy).authorization) });
     this.secrets = { CLIENT_SECRET: tenant.clients.get(clientId)!.clientSecret };
     const custom = options.customDomain ? { customDomain: options.customDomain } : {};
     const confirmation = options.confirmation ? { clientId: CONFIRMATION_CLIENT_ID, formId: CONFIRMATION_FORM_ID, ...custom } : undefined;

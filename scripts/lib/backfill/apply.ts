@@ -7,6 +7,7 @@ import { holdsIdentity, mainIdentity, type Account } from "../../../action-src/d
 import type { LinkingPolicy } from "../../../action-src/policy";
 import { decideCluster, isEstablished, metadataFor } from "./cluster";
 import type { ClusterTally, Journal } from "./journal";
+import { holdsAnything, type Holdings } from "../../../action-src/decide";
 import type { ClusterLine, LoadedPlan } from "./plan-file";
 import type { ProgressReporter, ProgressState } from "./progress";
 import { Stopped, TenantApiError, type TenantApi } from "./tenant-api";
@@ -105,13 +106,32 @@ export async function applyPlan(options: ApplyOptions): Promise<ApplyResult> {
     }
     const toLink = decision.secondaries.filter((id) => cluster.secondaries.includes(id)).map((id) => live.get(id)!);
     if (toLink.length === 0) return tally("changed.ineligible");
-    const merge = metadataFor(primary, toLink, policy);
+    // What each account holds off-profile, read live just before the link (as the Action does at
+    // login): the same decision refuses, or carries, exactly as a login would.
+    // The primary's roles and memberships only when a secondary holds anything to compare (its
+    // factors always), as in the Action.
+    const holdings: Record<string, Holdings> = {};
+    for (const account of toLink) {
+      checkStop();
+      holdings[account.user_id] = await api.holdings(account.user_id);
+    }
+    checkStop();
+    const primaryFactors = await api.factors(primary.user_id);
+    const needed = Object.values(holdings).some(holdsAnything);
+    holdings[primary.user_id] = { ...(needed ? await api.authorization(primary.user_id) : { roles: [], permissions: [], organizations: [] }), factors: primaryFactors };
+    const merge = metadataFor(primary, toLink, policy, { now: Date.now(), holdings });
     if (!merge) return tally("changed.primary");
+    if (merge.refused !== undefined) return tally(merge.refused);
 
     // Auth0 discards a secondary's metadata on link: merge it into the primary first (primary wins).
     if (merge.patch) {
       checkStop();
       await api.updateMetadata(primary.user_id, merge.patch);
+    }
+    // carry: the primary receives what the secondaries held before any of them is deleted.
+    if (merge.carry) {
+      checkStop();
+      await api.grant(primary.user_id, merge.carry);
     }
     let made = 0;
     let failed = 0;
@@ -224,6 +244,10 @@ export const OUTCOMES: Record<string, string> = {
   "changed.primary": "the primary would now differ",
   "changed.primary_missing": "the planned primary is gone",
   "changed.established_newcomer": "an account holding linked identities took the email since the plan",
+  "refuse.authorization_differs": "refused: a secondary holds roles, permissions or Organizations the primary lacks",
+  "refuse.mfa_downgrade": "refused: a secondary has an MFA factor kind the primary lacks",
+  "refuse.profile_too_large": "refused: the primary's profile would be too large",
+  "refuse.metadata_conflict": "refused: a carried app_metadata key differs",
 };
 const words = (code: string) => OUTCOMES[code] ?? code;
 const list = (counts: Record<string, number>) =>

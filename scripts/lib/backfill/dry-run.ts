@@ -28,6 +28,8 @@ export interface PlanSummary {
   /** Accounts in linked clusters left for the person's confirmation (their connection is not trusted). */
   awaiting: number;
   bySize: Record<string, number>;
+  /** Clusters whose primary would pass maxProfileBytes (estimated): their primary and size, the largest kept. */
+  oversized: Array<{ primary: string; bytes: number }>;
 }
 
 export interface DryRunOptions {
@@ -87,6 +89,7 @@ export async function planBackfill(options: DryRunOptions): Promise<PlanSummary>
       confirm: 0,
       awaiting: 0,
       bySize: {},
+      oversized: [],
     };
     const header: PlanHeader = {
       kind: "header",
@@ -130,9 +133,14 @@ export async function planBackfill(options: DryRunOptions): Promise<PlanSummary>
       } else {
         if (decision.action === "confirm") summary.confirm++;
         else bump(summary.notLinked, decision.reason);
+        if (decision.action === "skip" && decision.reason === "refuse.profile_too_large" && decision.primary && decision.bytes) {
+          summary.oversized.push({ primary: decision.primary, bytes: decision.bytes });
+          if (summary.oversized.length > OVERSIZED_LISTED * 2) summary.oversized = largest(summary.oversized);
+        }
         for (const i of decision.ignored) bump(summary.notLinkedMembers, i.reason);
       }
     }
+    summary.oversized = largest(summary.oversized);
     if (lines.length > 0) await writeLine(out, `${lines.join("\n")}\n`);
     const end: PlanEnd = { kind: "end", clusters: summary.linkClusters, links: summary.links, notLinked: summary.notLinked, confirm: summary.confirm, duplicates: summary.source.duplicates };
     await writeLine(out, `${JSON.stringify(end)}\n`);
@@ -148,6 +156,10 @@ export async function planBackfill(options: DryRunOptions): Promise<PlanSummary>
   }
 }
 
+/** Oversized clusters listed by name in the summary (the largest first); the count covers them all. */
+const OVERSIZED_LISTED = 20;
+const largest = (list: Array<{ primary: string; bytes: number }>) => [...list].sort((a, b) => b.bytes - a.bytes || (a.primary < b.primary ? -1 : 1)).slice(0, OVERSIZED_LISTED);
+
 const n = (x: number) => x.toLocaleString("en-US");
 /** Reason codes in plain words, shared by the dry run's and the apply's summaries. */
 export const REASONS: Record<string, string> = {
@@ -161,6 +173,9 @@ export const REASONS: Record<string, string> = {
   "ineligible.protected": "protected account (protectedAppMetadataKeys)",
   "refuse.metadata_conflict": "a carried app_metadata key differs between the accounts",
   "refuse.too_many_accounts": "more than 10 other eligible accounts on trusted connections share the email",
+  "refuse.profile_too_large": "the primary's profile would pass maxProfileBytes",
+  "ineligible.unlinked": "unlinked by an operator",
+  "skip.unlinked": "unlinked by an operator",
 };
 export const inWords = (code: string) => REASONS[code] ?? code;
 export const listCounts = (counts: Record<string, number>) =>
@@ -186,6 +201,12 @@ export function formatSummary(summary: PlanSummary, where: string): string {
   }
   lines.push(`  would not link            ${n(notLinked)} clusters${notLinked ? `: ${listCounts(s.notLinked)}` : ""}`);
   if (Object.keys(s.notLinkedMembers).length > 0) lines.push(`    their ineligible accounts: ${listCounts(s.notLinkedMembers)}`);
+  const oversized = s.notLinked["refuse.profile_too_large"] ?? 0;
+  if (oversized > 0) {
+    lines.push(`  oversized                 ${n(oversized)} clusters whose primary would pass maxProfileBytes (estimated from the export; largest first):`);
+    // A user_id may hold an email (enterprise connections): the summary never shows one.
+    for (const o of s.oversized) lines.push(`    ${o.primary.replace(/[^\s|]+@[^\s|]+/g, "[email]")}  ~${n(o.bytes)} bytes`);
+  }
   if (s.reportOnly) lines.push(`  report-only               this environment's policy is report-only: the Action links nothing there, and --apply refuses this plan (unless --override-report-only)`);
   return lines.join("\n");
 }

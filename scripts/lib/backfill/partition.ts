@@ -95,7 +95,8 @@ export async function partitionUsers(lines: AsyncIterable<string>, dir: string, 
     const key = normalizeEmail(user.email);
     const i = bucketOf(key, buckets);
     // The key as a JSON string: an email holding a tab or a newline cannot break the line.
-    const entry = `${JSON.stringify(key)}\t${JSON.stringify(forDecision(user, policy))}\n`;
+    // The export line is the user's JSON: its length is the profile size estimate (no second stringify).
+    const entry = `${JSON.stringify(key)}\t${JSON.stringify(forDecision(user, policy, Buffer.byteLength(line, "utf8")))}\n`;
     pending[i].push(entry);
     pendingBytes[i] += entry.length;
     if (pendingBytes[i] >= FLUSH_BYTES) flush(i);

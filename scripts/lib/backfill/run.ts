@@ -53,7 +53,7 @@ function tenantApi(run: BackfillRun, credentials: Credentials): TenantApi {
 /** Credentials problems end the run with what to fix; the journal keeps what was done. */
 function explain(err: unknown, where: string): never {
   if (err instanceof TenantApiError && (err.status === 401 || err.status === 403)) {
-    throw new CliError(`${where}: ${err.message}. The backfill needs credentials whose application has read:users and update:users on the Management API.`);
+    throw new CliError(`${where}: ${err.message}. The backfill needs credentials whose application has read:users and update:users on the Management API (--apply also read:roles, read:organizations, read:organization_member_roles and read:authentication_methods, and the carry writes for authorization "carry": docs/backfill.md).`);
   }
   if (err instanceof TenantApiError) throw new CliError(`${where}: ${err.message}. Run the same command again later.`);
   throw err;
