@@ -85,6 +85,8 @@ interface CachedToken {
 
 // Module scope survives between logins on a warm Node 22 container.
 let containerToken: CachedToken | undefined;
+// In a bucket smaller than one pass, Management API requests of this container take turns.
+let smallBucketTurn: Promise<void> = Promise.resolve();
 // One token request at a time per container: concurrent logins wait for the same answer.
 let tokenInFlight: Promise<CachedToken> | undefined;
 
@@ -163,6 +165,21 @@ export class ManagementApi {
   // login waits for it: the request fails as rate_limited at once.
   private async send(method: string, url: string, init: { headers: Record<string, string>; body?: string }, reserveMs = 0): Promise<Response> {
     const metered = url.startsWith(`https://${this.settings.domain}/api/v2/`);
+    // A bucket smaller than one pass (a Free tenant's): requests go one at a time, so each waits
+    // for a token the previous answer showed, instead of parallel reads all meeting a 429.
+    if (!metered || !this.rateLimit.smallBucket()) return this.sendNow(metered, method, url, init, reserveMs);
+    const previous = smallBucketTurn;
+    let release = () => {};
+    smallBucketTurn = new Promise<void>((resolve) => (release = resolve));
+    await previous;
+    try {
+      return await this.sendNow(metered, method, url, init, reserveMs);
+    } finally {
+      release();
+    }
+  }
+
+  private async sendNow(metered: boolean, method: string, url: string, init: { headers: Record<string, string>; body?: string }, reserveMs: number): Promise<Response> {
     if (metered) {
       // Only for a bucket smaller than one pass (rate-limit.ts): wait for its next token if the budget allows.
       const wait = this.rateLimit.smallBucketWait();

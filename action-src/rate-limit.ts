@@ -26,7 +26,11 @@ export const MAX_TOKEN_WAIT_MS = 1_000;
 /** A 429 without a usable reset header: wait this long (Auth0 sends one; this is a floor). */
 export const DEFAULT_DEFER_MS = 1_000;
 
-/** What one linking pass is counted as while it runs: its lookups (two exact, one search). */
+/**
+ * What one linking pass is counted as while it runs: its lookups (two exact, one search). A pass
+ * that finds someone to link spends about six more (holdings reads, the merge, the link); those
+ * are rare (first logins of people with duplicates) and stay within the reserve's margin.
+ */
 export const PASS_COST = 3;
 
 /**
@@ -134,6 +138,12 @@ export class RateLimitGate {
    * already under way waits for the next token (at most MAX_TOKEN_WAIT_MS) instead: no request is
    * refused and retried. Returns the wait in ms (0: send now).
    */
+  /** The latest answer showed a bucket smaller than one pass (smallBucketWait's case). */
+  smallBucket(): boolean {
+    const bucket = this.window().bucket;
+    return bucket !== undefined && bucket.limit <= PASS_COST;
+  }
+
   smallBucketWait(): number {
     const now = this.now();
     const bucket = this.window().bucket;

@@ -42,7 +42,7 @@ export const SIMULATED_USERS: NewUser[] = [
   { user_id: "auth0|margaret01", connection: db, email: "margaret@example.com", email_verified: true },
 ];
 
-const CLIENT = { clientId: "simulated-operator", clientSecret: "simulated-operator-secret", scopes: ["read:users", "update:users"], name: "Backfill (simulation)" };
+const CLIENT = { clientId: "simulated-operator", clientSecret: "simulated-operator-secret", scopes: ["read:users", "update:users", "read:roles", "read:organizations", "read:organization_member_roles", "read:authentication_methods"], name: "Backfill (simulation)" };
 
 /** Runs `npm run backfill -- <args>` against the emulation, its output passed through as it comes. */
 function backfill(args: string[], env: NodeJS.ProcessEnv): Promise<number> {

@@ -2,7 +2,7 @@
 // first), a password-realm login as the newer, and what must hold afterwards. Whatever happens
 // (a failed check, a tenant that answers otherwise, Ctrl-C) the users it made are deleted.
 import { randomBytes } from "crypto";
-import { MARKER_KEY, UNDO_KEY } from "../../../action-src/decide";
+import { findUndoEntry, MARKER_KEY, UNDO_KEY, type Account, type UndoEntry } from "../../../action-src/decide";
 import { SMOKE_METADATA_KEY } from "../../../stacks/smoke-config";
 import { Interrupted, Unreachable } from "./http";
 import { checkIdToken } from "./id-token";
@@ -109,12 +109,12 @@ export async function runSmoke(options: SmokeOptions): Promise<SmokeResult> {
     t = performance.now();
     const um = primary!.user_metadata ?? {};
     const am = primary!.app_metadata ?? {};
-    const undo = (am[UNDO_KEY] ?? {})[newer.user_id] ?? {};
+    const undo: Partial<UndoEntry> = findUndoEntry(primary as Account, newer.user_id) ?? {};
     expect(um.linking_smoke_newer === runId, "the newer user's user_metadata is merged into the primary", `user_metadata.linking_smoke_newer is ${JSON.stringify(um.linking_smoke_newer)}`);
     expect(um.linking_smoke_shared === "older", "the primary's own user_metadata wins", `user_metadata.linking_smoke_shared is ${JSON.stringify(um.linking_smoke_shared)}`);
     expect(am[SMOKE_METADATA_KEY] === undefined, "app_metadata is not carried (the policy carries no key of the test)", `app_metadata.${SMOKE_METADATA_KEY} is ${JSON.stringify(am[SMOKE_METADATA_KEY])}`);
-    expect(undo.app_metadata?.[SMOKE_METADATA_KEY] === runId, `the discarded app_metadata is kept in app_metadata.${UNDO_KEY}`, `${UNDO_KEY}["${newer.user_id}"] is ${JSON.stringify(undo)}`);
-    expect(undo.user_metadata?.linking_smoke_shared === "newer", `the losing user_metadata value is kept in app_metadata.${UNDO_KEY}`, `${UNDO_KEY}["${newer.user_id}"] is ${JSON.stringify(undo)}`);
+    expect(undo.app_metadata?.[SMOKE_METADATA_KEY] === runId, `the discarded app_metadata is kept in app_metadata.${UNDO_KEY}`, `the ${UNDO_KEY} entry for ${newer.user_id} is ${JSON.stringify(undo)}`);
+    expect(undo.user_metadata?.linking_smoke_shared === "newer", `the losing user_metadata value is kept in app_metadata.${UNDO_KEY}`, `the ${UNDO_KEY} entry for ${newer.user_id} is ${JSON.stringify(undo)}`);
     ok(`kept: user_metadata merged (primary wins), the newer's app_metadata and losing user_metadata under ${UNDO_KEY}`, t);
 
     t = performance.now();
