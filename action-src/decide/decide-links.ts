@@ -77,16 +77,20 @@ export function decideLinks(current: Account, candidates: Account[], policy: Lin
   if (eligible.filter((account) => couldLinkWith(account, policy, options.confirmed)).length > MAX_OTHER_ACCOUNTS) {
     return { kind: "none", reason: "refuse.too_many_accounts", ignored };
   }
-  // Two accounts that already hold linked identities cannot be reconciled here.
-  if ([current, ...eligible].filter(isEstablished).length > 1) return { kind: "none", reason: "refuse.conflicting_primaries", ignored };
+  // Two accounts that already hold linked identities cannot be reconciled here. Only accounts this
+  // login could ever link with count: an established account on a connection that is not trusted
+  // (an attacker's IdP, say) must not block the silent link between two trusted accounts.
+  const linkable = eligible.filter((account) => couldLinkWith(account, policy, options.confirmed));
+  if ([current, ...linkable].filter(isEstablished).length > 1) return { kind: "none", reason: "refuse.conflicting_primaries", ignored };
 
   const trusted = (connection: string | undefined) => trustOf(policy, connection) === "trusted";
   const loginTrusted = trusted(options.loginConnection ?? rootConnection(current)) && trusted(rootConnection(current));
   const silent = eligible.filter((account) => account.user_id === options.confirmed || (loginTrusted && trusted(rootConnection(account))));
   const awaiting = eligible.filter((account) => !silent.includes(account));
   // An established primary awaiting confirmation must be confirmed first: linking the others
-  // without it would create a second established primary.
-  if (silent.length === 0 || awaiting.some(isEstablished)) {
+  // without it would create a second established primary. One that could never be confirmed from
+  // this side (not trusted) does not hold the others back: its owner confirms from their side.
+  if (silent.length === 0 || awaiting.some((account) => isEstablished(account) && linkable.includes(account))) {
     const primary = choosePrimary([current, ...eligible], policy);
     // The person may only be sent to sign in to an account on a trusted connection: signing in
     // at an untrusted connection proves nothing (its IdP may answer for anyone, and that account

@@ -177,11 +177,21 @@ describe("decideLinks: trust", () => {
     expect(decideLinks(db, [gh], { ...DEFAULT_POLICY }, { confirmed: "github|1" })).toMatchObject({ kind: "link", primary: "github|1", switchToPrimary: true });
   });
 
-  test("an established primary awaiting confirmation stops the silent links (never two established primaries)", () => {
+  test("an established account on a connection that is not trusted does not hold back the silent link between trusted accounts", () => {
+    // Whoever controls "corp" (left at confirm) can hold an established account with the victim's
+    // address; it must not change the victim's outcome: neither held back for a confirmation
+    // nobody can give from this side, nor refused as conflicting primaries.
     const corpPrimary = account("samlp|c", "corp", { identities: [{ connection: "corp", provider: "samlp", user_id: "c" }, { connection: "x", provider: "apple", user_id: "a" }] });
-    const plan = decideLinks(db, [gh, corpPrimary], policy());
-    expect(plan).toMatchObject({ kind: "confirm", primary: "samlp|c" });
-    expect(plan).not.toHaveProperty("target"); // the established account is untrusted: its owner confirms from its side
+    expect(decideLinks(db, [gh, corpPrimary], policy())).toMatchObject({ kind: "link", primary: "github|1", links: [{ secondaryUserId: db.user_id }], awaitingConfirmation: 1 });
+    const establishedDb = { ...db, identities: [...db.identities!, { connection: "y", provider: "twitter", user_id: "t" }] };
+    expect(decideLinks(establishedDb, [gh, corpPrimary], policy())).toMatchObject({ kind: "link", primary: db.user_id, links: [{ secondaryUserId: "github|1" }] });
+  });
+
+  test("an established trusted account awaiting this login's confirmation stops the silent links (never two established primaries)", () => {
+    const ghPrimary = { ...gh, identities: [...gh.identities!, { connection: "x", provider: "apple", user_id: "a" }] };
+    // The login is on a connection left at confirm: the trusted established account must be confirmed first.
+    const corp = account("samlp|c", "corp");
+    expect(decideLinks(corp, [ghPrimary, db], policy())).toMatchObject({ kind: "confirm", primary: "github|1", target: { user_id: "github|1" } });
   });
 
   test("the marker rides on the primary only when this login's link completes the cluster", () => {
