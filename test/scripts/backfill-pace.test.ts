@@ -17,7 +17,7 @@ const LOGINS = { clientId: "logins", clientSecret: "logins-secret", scopes: ["re
 const environment: EnvironmentConfig = { name: "dev", tenant: "dev", policy: { connections: { github: "trusted", "Username-Password-Authentication": "trusted" } } };
 const LIMIT = 15;
 /** Duplicate pairs to link: each link is about eight requests now (holdings read before it). */
-const PAIRS = 15;
+const PAIRS = 8;
 const made: string[] = [];
 afterAll(() => {
   for (const dir of made) fs.rmSync(dir, { recursive: true, force: true });
@@ -89,13 +89,13 @@ test("without --max-rate the backfill leaves room for logins: no login lookup me
   expect(run.logins.length).toBeGreaterThan(30);
   expect(run.logins.filter((s) => s === 429)).toEqual([]);
   expect(run.backfillRate).toBeLessThanOrEqual(DEFAULT_SHARE * LIMIT * 1.1);
-}, 120_000);
+}, 180_000);
 
 test("--max-rate still overrides the share", async () => {
   const run = await applyWithLogins(12);
   expect(run.result.code).toBe(0);
   expect(run.backfillRate).toBeGreaterThan(DEFAULT_SHARE * LIMIT * 1.1);
-}, 120_000);
+}, 180_000);
 
 describe("the pacer's share", () => {
   function fakeClock() {
