@@ -11,25 +11,14 @@ import {
   orderForPrimary,
   precheck,
   UNDO_KEY,
-  type Account,
 } from "../../action-src/decide";
 import { DEFAULT_POLICY, parsePolicy, resolvePolicy, serializePolicy, validatePolicy, type LinkingPolicy } from "../../action-src/policy";
 import { formatDecision } from "../../action-src/log";
 import { readSettings } from "../../action-src/settings";
+import { account } from "../support/accounts";
 
 const TRUST_ALL = { github: "trusted", "google-oauth2": "trusted", db: "trusted" } as const;
 const policy = (extra: Partial<LinkingPolicy> = {}): LinkingPolicy => ({ ...DEFAULT_POLICY, connections: { ...TRUST_ALL }, ...extra });
-const account = (user_id: string, connection: string, extra: Partial<Account> = {}): Account => {
-  const bar = user_id.indexOf("|");
-  return {
-    user_id,
-    email: "ada@example.com",
-    email_verified: true,
-    created_at: "2024-01-01T00:00:00.000Z",
-    identities: [{ connection, provider: user_id.slice(0, bar), user_id: user_id.slice(bar + 1) }],
-    ...extra,
-  };
-};
 const KEY = "test-key";
 const SALT = "0123456789abcdef";
 const context = { now: Date.UTC(2026, 0, 1), digest: (email: string) => emailDigest(email, KEY), salt: SALT };

@@ -2,19 +2,9 @@
 // so these run on plain accounts and holdings.
 import { decideLinks, profileBytesAfterLink, UNDO_KEY, type Account, type Holdings } from "../../action-src/decide";
 import { DEFAULT_POLICY, validatePolicy, type LinkingPolicy } from "../../action-src/policy";
+import { account } from "../support/accounts";
 
 const policy = (extra: Partial<LinkingPolicy> = {}): LinkingPolicy => ({ ...DEFAULT_POLICY, connections: { github: "trusted", db: "trusted" }, ...extra });
-const account = (user_id: string, connection: string, extra: Partial<Account> = {}): Account => {
-  const bar = user_id.indexOf("|");
-  return {
-    user_id,
-    email: "ada@example.com",
-    email_verified: true,
-    created_at: "2024-01-01T00:00:00.000Z",
-    identities: [{ connection, provider: user_id.slice(0, bar), user_id: user_id.slice(bar + 1) }],
-    ...extra,
-  };
-};
 const none = (): Holdings => ({ roles: [], permissions: [], organizations: [], factors: [] });
 const NOW = Date.UTC(2026, 11, 3);
 // gh is older: the primary. db logs in and becomes its secondary.

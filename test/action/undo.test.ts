@@ -1,23 +1,13 @@
 // The undo record (issue 18): field names Auth0 accepts for any user_id, retention, bounds.
-import { decideLinks, findUndoEntry, mergeMetadata, readUndo, UNDO_KEY, type Account } from "../../action-src/decide";
+import { decideLinks, findUndoEntry, mergeMetadata, readUndo, UNDO_KEY } from "../../action-src/decide";
 import { DEFAULT_POLICY, type LinkingPolicy } from "../../action-src/policy";
+import { account } from "../support/accounts";
 
 const policy = (extra: Partial<LinkingPolicy> = {}): LinkingPolicy => ({
   ...DEFAULT_POLICY,
   connections: { github: "trusted", apple: "trusted", "corp-saml": "trusted" },
   ...extra,
 });
-const account = (user_id: string, connection: string, extra: Partial<Account> = {}): Account => {
-  const bar = user_id.indexOf("|");
-  return {
-    user_id,
-    email: "ada@example.com",
-    email_verified: true,
-    created_at: "2024-01-01T00:00:00.000Z",
-    identities: [{ connection, provider: user_id.slice(0, bar), user_id: user_id.slice(bar + 1) }],
-    ...extra,
-  };
-};
 const DAY = 86_400_000;
 const NOW = Date.UTC(2026, 11, 3);
 const APPLE = "apple|001234.5f9a0c.0912";

@@ -3,12 +3,9 @@
 import { decideLinks, isUnlinkedPair, UNLINKED_KEY, withUnlinked, type Account } from "../../action-src/decide";
 import { DEFAULT_POLICY, type LinkingPolicy } from "../../action-src/policy";
 import { decideCluster } from "../../scripts/lib/backfill/cluster";
+import { account } from "../support/accounts";
 
 const policy = (extra: Partial<LinkingPolicy> = {}): LinkingPolicy => ({ ...DEFAULT_POLICY, connections: { github: "trusted", db: "trusted", "google-oauth2": "trusted" }, ...extra });
-const account = (user_id: string, connection: string, extra: Partial<Account> = {}): Account => {
-  const bar = user_id.indexOf("|");
-  return { user_id, email: "ada@example.com", email_verified: true, created_at: "2024-01-01T00:00:00.000Z", identities: [{ connection, provider: user_id.slice(0, bar), user_id: user_id.slice(bar + 1) }], ...extra };
-};
 const marked = (a: Account, ...others: string[]): Account => ({ ...a, app_metadata: { ...(a.app_metadata ?? {}), [UNLINKED_KEY]: others } });
 
 const gh = account("github|1", "github", { created_at: "2020-01-01T00:00:00.000Z" });
