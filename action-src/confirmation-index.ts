@@ -133,7 +133,7 @@ export async function onContinuePostLogin(event: PostLoginEvent, api: PostLoginA
   const recheck = precheck(
     { user: event.user, connection: event.connection?.name, protocol: event.transaction?.protocol },
     settings.policy,
-    { now: started, digest: () => digest, salt: markerSalt() },
+    { now: started, digest: () => digest, salt: markerSalt },
   );
   const marked = markerDigest(email, markerSalt());
   const snooze = (reason: string, error?: string) => {

@@ -23,7 +23,7 @@ export async function onExecutePostLogin(event: PostLoginEvent, api: PostLoginAp
   const pre = precheck(
     { user: event.user, connection: event.connection?.name, protocol: event.transaction?.protocol },
     settings.policy,
-    { now: started, digest: (email) => emailDigest(email, settings.keys.digest), salt: markerSalt() },
+    { now: started, digest: (email) => emailDigest(email, settings.keys.digest), salt: markerSalt },
   );
   if (!pre.proceed) {
     // A marker of an earlier release, still valid: rewritten so a secret rotation keeps it (no API request).

@@ -17,8 +17,8 @@ export interface PrecheckContext {
   now: number;
   /** The keyed digest for logs; also what v2 markers (earlier releases) hold. */
   digest: (email: string) => string;
-  /** 16 random hex digits for a marker written in this login (the caller draws them). */
-  salt: string;
+  /** 16 random hex digits for a marker written in this login (the caller draws them; called only then). */
+  salt: () => string;
 }
 
 /**
@@ -37,19 +37,22 @@ export function precheck(login: LoginFacts, policy: LinkingPolicy, context: Prec
   if (!isVerified(login.user)) return { proceed: false, reason: "skip.unverified" };
   if (login.user.blocked === true) return { proceed: false, reason: "skip.blocked" };
   if (isProtected(login.user, policy)) return { proceed: false, reason: "skip.protected" };
-  const digest = context.digest(email);
+  // The keyed digest only when a v2 marker or a linking pass needs it: a decided v3 login stops
+  // without it (the hot path: most logins end here).
+  let keyed: string | undefined;
+  const digest = () => (keyed ??= context.digest(email));
   const marker = own(login.user.app_metadata, MARKER_KEY) as Partial<Marker | LegacyMarker> | undefined;
   // v3 markers need no key (a rotation leaves them valid); a v2 marker holds while the secret it
   // was keyed with does, and is then rewritten as v3 so the next rotation leaves it valid too.
   const v3 = marker?.v === 3 && markerDigestMatches(marker.email, email);
-  const v2 = marker?.v === 2 && marker.email === digest;
+  const v2 = marker?.v === 2 && marker.email === digest();
   if (marker && (v3 || v2)) {
-    const migrate = v2 ? { migrate: markerFor(markerDigest(email, context.salt), marker.state!, marker.until) } : {};
+    const migrate = v2 ? { migrate: markerFor(markerDigest(email, context.salt()), marker.state!, marker.until) } : {};
     if (marker.state === "decided") return { proceed: false, reason: "skip.decided", ...migrate };
     if (marker.state === "reported" && policy.reportOnly) return { proceed: false, reason: "skip.reported", ...migrate };
     if (marker.state === "snoozed" && typeof marker.until === "number" && context.now < marker.until) {
       return { proceed: false, reason: "skip.snoozed", ...migrate };
     }
   }
-  return { proceed: true, email, digest, markerDigest: markerDigest(email, context.salt) };
+  return { proceed: true, email, digest: digest(), markerDigest: markerDigest(email, context.salt()) };
 }

@@ -21,7 +21,7 @@ const TRUST_ALL = { github: "trusted", "google-oauth2": "trusted", db: "trusted"
 const policy = (extra: Partial<LinkingPolicy> = {}): LinkingPolicy => ({ ...DEFAULT_POLICY, connections: { ...TRUST_ALL }, ...extra });
 const KEY = "test-key";
 const SALT = "0123456789abcdef";
-const context = { now: Date.UTC(2026, 0, 1), digest: (email: string) => emailDigest(email, KEY), salt: SALT };
+const context = { now: Date.UTC(2026, 0, 1), digest: (email: string) => emailDigest(email, KEY), salt: () => SALT };
 
 describe("precheck", () => {
   const user = account("auth0|1", "db");
