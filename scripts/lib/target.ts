@@ -4,7 +4,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { PROJECT_ROOT } from "../../stacks/action-bundle";
-import { parseCommandLine, UsageError } from "./command-line";
+import { UsageError } from "./command-line";
 import { loadFailure } from "./environments-file";
 import { ConfigError, resolveEnvironments, type EnvironmentConfig, type ResolvedEnvironment } from "../../stacks/config";
 
@@ -149,19 +149,4 @@ export function runCommand(main: (args: string[]) => Promise<number>): void {
       process.exit(1);
     },
   );
-}
-
-/**
- * `--name value` and `--flag` options after the positional environment (scripts/lib/command-line.ts
- * reads them; a command with a CommandSpec gets `--help` too, through parseCommandLine).
- */
-export function parseOptions(args: string[], known: { flags: string[]; values: string[] }, command: string): { positional: string[]; flags: Set<string>; values: Map<string, string> } {
-  const spec = {
-    name: command,
-    usage: ["<environment> [options]"],
-    about: "",
-    options: [...known.flags.map((name) => ({ name, about: "" })), ...known.values.map((name) => ({ name, value: "<value>", about: "" }))],
-    examples: [],
-  };
-  return parseCommandLine(args, spec) ?? { positional: [], flags: new Set(["help"]), values: new Map() };
 }
